@@ -1,0 +1,112 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "Promptline",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "promptline", targets: ["promptline"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        // The task model, the store protocol, retry policy and the worker pool.
+        .target(
+            name: "PromptlineCore",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The OpenAI-compatible chat-completions client (AsyncHTTPClient, SSE parsing).
+        .target(
+            name: "OpenAIUpstream",
+            dependencies: [
+                "PromptlineCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The embedded store: one SQLite file (GRDB, WAL).
+        .target(
+            name: "PromptlineSQLite",
+            dependencies: [
+                "PromptlineCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // HTTP routes, request/response types, settings and the application wiring.
+        .target(
+            name: "PromptlineServer",
+            dependencies: [
+                "PromptlineCore",
+                "OpenAIUpstream",
+                "PromptlineSQLite",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The OpenAI-compatible simulator behind `promptline mock-upstream`.
+        .target(
+            name: "MockUpstream",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // `promptline bench`: drives a server and a mock upstream and prints figures.
+        .target(
+            name: "PromptlineBench",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The store contract: one suite every TaskStore must pass.
+        .target(
+            name: "PromptlineStoreContract",
+            dependencies: ["PromptlineCore"]
+        ),
+        // Argument parsing and wiring only.
+        .executableTarget(
+            name: "promptline",
+            dependencies: [
+                "PromptlineServer",
+                "MockUpstream",
+                "PromptlineBench",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "PromptlineCoreTests", dependencies: ["PromptlineCore"]),
+        .testTarget(name: "OpenAIUpstreamTests", dependencies: ["OpenAIUpstream", "MockUpstream"]),
+        .testTarget(
+            name: "PromptlineSQLiteTests",
+            dependencies: ["PromptlineSQLite", "PromptlineStoreContract"]
+        ),
+        .testTarget(
+            name: "PromptlineServerTests",
+            dependencies: [
+                "PromptlineServer",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(name: "MockUpstreamTests", dependencies: ["MockUpstream"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

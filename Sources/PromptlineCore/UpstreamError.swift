@@ -1,0 +1,82 @@
+/// Why a call to the upstream failed, classified for the retry policy.
+///
+/// Its `description` is the human-readable cause stored as a task's `error`: it names the
+/// cause and never carries a secret (no headers, no API key, no request body).
+public struct UpstreamError: Error, Sendable, Hashable, CustomStringConvertible {
+    public enum Code: Sendable, Hashable {
+        /// The connection could not be made or broke before an answer (refused, reset, DNS…).
+        case connectionFailed
+        /// The call (or the gap between two streamed tokens) took longer than the timeout.
+        case timedOut
+        /// The upstream answered with an HTTP error status.
+        case status(Int)
+        /// A stream ended before its final event: the answer is partial.
+        case incompleteStream
+        /// The upstream answered something that is not a chat completion.
+        case invalidResponse
+    }
+
+    public var code: Code
+    /// What happened, for people.
+    public var message: String
+    /// The OpenAI error `type` (or `code`) from the body, e.g. `insufficient_quota`.
+    public var errorType: String?
+    /// How long the upstream asked us to wait before the next call, if it said.
+    public var retryAfter: Duration?
+
+    public init(_ code: Code, message: String, errorType: String? = nil, retryAfter: Duration? = nil) {
+        self.code = code
+        self.message = message
+        self.errorType = errorType
+        self.retryAfter = retryAfter
+    }
+
+    /// Whether another attempt may succeed: connection failures, timeouts, cut streams,
+    /// 408, 409, 429 (but not `insufficient_quota`) and 5xx.
+    public var isRetryable: Bool {
+        switch code {
+        case .connectionFailed, .timedOut, .incompleteStream, .invalidResponse:
+            return true
+        case .status(let status):
+            if status == 429 { return errorType != "insufficient_quota" }
+            return status == 408 || status == 409 || status >= 500
+        }
+    }
+
+    /// Whether this is the upstream's rate limiting (a 429 that is not about quota).
+    public var isRateLimit: Bool {
+        code == .status(429) && errorType != "insufficient_quota"
+    }
+
+    /// A label without dynamic values, for logs and metrics.
+    public var kind: String {
+        switch code {
+        case .connectionFailed: "connection"
+        case .timedOut: "timeout"
+        case .incompleteStream: "incomplete_stream"
+        case .invalidResponse: "invalid_response"
+        case .status(429) where errorType == "insufficient_quota": "insufficient_quota"
+        case .status(429): "rate_limited"
+        case .status(let s) where s >= 500: "server_error"
+        case .status: "client_error"
+        }
+    }
+
+    public var description: String {
+        switch code {
+        case .status(429) where errorType != "insufficient_quota":
+            return "rate limited (upstream status 429): \(message)"
+        case .status(let status):
+            return "upstream status \(status): \(message)"
+        default:
+            return message
+        }
+    }
+}
+
+/// A chat-completions API the workers send tasks to.
+public protocol ChatBackend: Sendable {
+    /// Runs one attempt of a chat completion. `progress` is called with the number of
+    /// tokens generated so far while the answer streams. Throws ``UpstreamError``.
+    func complete(_ request: ChatRequest, progress: @escaping @Sendable (Int) -> Void) async throws -> TaskResult
+}
