@@ -53,6 +53,7 @@ let package = Package(
                 "OpenAIUpstream",
                 "PromptlineSQLite",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -71,6 +72,7 @@ let package = Package(
         .target(
             name: "PromptlineBench",
             dependencies: [
+                "PromptlineCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

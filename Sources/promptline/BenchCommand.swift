@@ -1,6 +1,70 @@
 import ArgumentParser
+import Foundation
+import PromptlineBench
 
+/// `promptline bench`: prints the SPEC §7 figures as a table and as JSON.
 struct BenchCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Measure Promptline's performance figures.")
-    func run() async throws {}
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure intake, drain and concurrency figures against a mock upstream on loopback.",
+        discussion: "Starts `promptline mock-upstream` and `promptline serve` as subprocesses (this same executable; build it with -c release for real figures) and reports the median of --runs runs."
+    )
+
+    @Option(help: "Runs per figure; the median is reported.") var runs = 3
+    @Option(help: "Scenarios to run, comma-separated: intake, drain, concurrency.") var scenarios = "intake,drain,concurrency"
+    @Option(name: .customLong("intake-prompts"), help: "Prompts submitted per intake run.") var intakePrompts = 50_000
+    @Option(name: .customLong("drain-tasks"), help: "Tasks queued per drain run.") var drainTasks = 20_000
+    @Option(name: .customLong("drain-workers"), help: "Workers of the draining server.") var drainWorkers = 64
+    @Option(name: .customLong("concurrency-workers"), help: "Workers (C) for the concurrency figure.") var concurrencyWorkers = 1_000
+    @Option(name: .customLong("concurrency-latency-ms"), help: "Upstream latency (L) for the concurrency figure.") var concurrencyLatencyMs = 1_000
+    @Option(name: .customLong("concurrency-tasks"), help: "Tasks per concurrency run.") var concurrencyTasks = 5_000
+    @Option(help: "Write the JSON report to this file as well.") var json: String?
+
+    func run() async throws {
+        var configuration = Bench.Configuration(executable: Self.executablePath())
+        configuration.runs = max(1, runs)
+        configuration.intakePrompts = intakePrompts
+        configuration.drainTasks = drainTasks
+        configuration.drainWorkers = drainWorkers
+        configuration.concurrencyWorkers = concurrencyWorkers
+        configuration.concurrencyLatency = .milliseconds(concurrencyLatencyMs)
+        configuration.concurrencyTasks = concurrencyTasks
+        var chosen: Set<Bench.Scenario> = []
+        for name in scenarios.split(separator: ",") {
+            guard let scenario = Bench.Scenario(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("unknown scenario '\(name)'; choose from intake, drain, concurrency")
+            }
+            chosen.insert(scenario)
+        }
+        configuration.scenarios = chosen
+        let figures = try await Bench(configuration: configuration).run { line in
+            FileHandle.standardError.write(Data("bench: \(line)\n".utf8))
+        }
+        print(Self.table(figures))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let report = try encoder.encode(["figures": figures])
+        print(String(decoding: report, as: UTF8.self))
+        if let json { try report.write(to: URL(fileURLWithPath: json)) }
+    }
+
+    static func table(_ figures: [Bench.Figure]) -> String {
+        var lines = ["figure       median        target       runs                              setup"]
+        for figure in figures {
+            let runs = figure.runs.map { String(format: "%.1f", $0) }.joined(separator: ", ")
+            lines.append([
+                figure.name.padding(toLength: 12, withPad: " ", startingAt: 0),
+                "\(String(format: "%.1f", figure.median)) \(figure.unit)".padding(toLength: 13, withPad: " ", startingAt: 0),
+                "≥ \(Int(figure.target)) \(figure.unit)\(figure.meetsTarget ? "" : " (below)")".padding(toLength: 12, withPad: " ", startingAt: 0),
+                runs.padding(toLength: 33, withPad: " ", startingAt: 0),
+                figure.setup,
+            ].joined(separator: " "))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// This executable, so the benchmark starts the same build it runs from.
+    static func executablePath() -> String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
 }

@@ -1,0 +1,243 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import PromptlineCore
+
+/// `promptline bench`: starts a mock upstream and Promptline servers as subprocesses on
+/// loopback, drives them, and measures the SPEC §7 figures. Every figure is the median of
+/// several runs.
+public struct Bench: Sendable {
+    /// What to measure and how hard.
+    public struct Configuration: Sendable {
+        /// The `promptline` executable to start.
+        public var executable: String
+        public var runs = 3
+        public var intakePrompts = 50_000
+        public var batchSize = 100
+        public var intakeClients = 8
+        public var drainTasks = 20_000
+        public var drainWorkers = 64
+        public var concurrencyWorkers = 1_000
+        public var concurrencyLatency: Duration = .seconds(1)
+        public var concurrencyTasks = 5_000
+        public var scenarios: Set<Scenario> = Set(Scenario.allCases)
+
+        public init(executable: String) {
+            self.executable = executable
+        }
+    }
+
+    public enum Scenario: String, CaseIterable, Sendable {
+        case intake, drain, concurrency
+    }
+
+    /// One measured figure.
+    public struct Figure: Sendable, Encodable {
+        public var name: String
+        public var unit: String
+        public var runs: [Double]
+        public var target: Double
+        public var setup: String
+        public var median: Double {
+            let sorted = runs.sorted()
+            guard !sorted.isEmpty else { return 0 }
+            return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+        }
+        public var meetsTarget: Bool { median >= target }
+
+        enum CodingKeys: String, CodingKey { case name, unit, runs, median, target, meetsTarget = "meets_target", setup }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(name, forKey: .name)
+            try c.encode(unit, forKey: .unit)
+            try c.encode(runs, forKey: .runs)
+            try c.encode(median, forKey: .median)
+            try c.encode(target, forKey: .target)
+            try c.encode(meetsTarget, forKey: .meetsTarget)
+            try c.encode(setup, forKey: .setup)
+        }
+    }
+
+    let configuration: Configuration
+    let http: HTTPClient
+    let workDirectory: String
+
+    public init(configuration: Configuration) {
+        self.configuration = configuration
+        var pool = HTTPClient.Configuration.ConnectionPool()
+        pool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
+        self.http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: .init(connectionPool: pool))
+        self.workDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("promptline-bench-\(UUID().uuidString.prefix(8))").path
+    }
+
+    /// Runs the scenarios and answers their figures; `progress` hears what is going on.
+    public func run(progress: @Sendable (String) -> Void) async throws -> [Figure] {
+        try FileManager.default.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: workDirectory) }
+        var figures: [Figure] = []
+        do {
+            if configuration.scenarios.contains(.intake) { figures.append(try await intake(progress: progress)) }
+            if configuration.scenarios.contains(.drain) { figures.append(try await drain(progress: progress)) }
+            if configuration.scenarios.contains(.concurrency) { figures.append(try await concurrency(progress: progress)) }
+        } catch {
+            try? await http.shutdown()
+            throw error
+        }
+        try await http.shutdown()
+        return figures
+    }
+
+    // MARK: - Scenarios
+
+    /// Prompts per second accepted (202, durably stored) in batches, with no workers running.
+    func intake(progress: (String) -> Void) async throws -> Figure {
+        let mock = try startMock(latencyMs: 0)
+        defer { mock.stop() }
+        var runs: [Double] = []
+        for run in 1...configuration.runs {
+            let server = try startServer(name: "intake-\(run)", upstreamPort: mock.port, workers: 0)
+            defer { server.process.stop() }
+            let elapsed = try await submit(count: configuration.intakePrompts, port: server.port, clients: configuration.intakeClients, tag: "intake\(run)")
+            runs.append(Double(configuration.intakePrompts) / elapsed)
+            progress("intake run \(run): \(Int(runs.last!)) prompts/s")
+        }
+        return Figure(name: "intake", unit: "prompts/s", runs: runs, target: 20_000,
+                      setup: "\(configuration.intakePrompts) prompts in batches of \(configuration.batchSize), \(configuration.intakeClients) concurrent clients, embedded store, workers 0")
+    }
+
+    /// Tasks per second completed from a full queue against a 0 ms upstream.
+    func drain(progress: (String) -> Void) async throws -> Figure {
+        let mock = try startMock(latencyMs: 0)
+        defer { mock.stop() }
+        var runs: [Double] = []
+        for run in 1...configuration.runs {
+            let dataDir = "\(workDirectory)/drain-\(run)"
+            let loader = try startServer(name: "drain-load-\(run)", upstreamPort: mock.port, workers: 0, dataDir: dataDir)
+            _ = try await submit(count: configuration.drainTasks, port: loader.port, clients: configuration.intakeClients, tag: "drain\(run)")
+            loader.process.stop()
+            let start = ContinuousClock.now
+            let server = try startServer(name: "drain-\(run)", upstreamPort: mock.port, workers: configuration.drainWorkers, dataDir: dataDir)
+            defer { server.process.stop() }
+            let done = try await waitUntilFinished(count: configuration.drainTasks, port: server.port)
+            let elapsed = (done - start).seconds
+            runs.append(Double(configuration.drainTasks) / elapsed)
+            progress("drain run \(run): \(Int(runs.last!)) tasks/s")
+        }
+        return Figure(name: "drain", unit: "tasks/s", runs: runs, target: 4_500,
+                      setup: "\(configuration.drainTasks) queued tasks, \(configuration.drainWorkers) workers, mock upstream 0 ms, timed from server launch to the last completion")
+    }
+
+    /// Throughput with a slow upstream, as a fraction of workers / latency.
+    func concurrency(progress: (String) -> Void) async throws -> Figure {
+        let latencyMs = Int(configuration.concurrencyLatency.seconds * 1000)
+        let mock = try startMock(latencyMs: latencyMs)
+        defer { mock.stop() }
+        let ideal = Double(configuration.concurrencyWorkers) / configuration.concurrencyLatency.seconds
+        var runs: [Double] = []
+        for run in 1...configuration.runs {
+            let server = try startServer(name: "concurrency-\(run)", upstreamPort: mock.port, workers: configuration.concurrencyWorkers)
+            defer { server.process.stop() }
+            let start = ContinuousClock.now
+            _ = try await submit(count: configuration.concurrencyTasks, port: server.port, clients: 4, tag: "cl\(run)", batchSize: 1_000)
+            let done = try await waitUntilFinished(count: configuration.concurrencyTasks, port: server.port)
+            let rate = Double(configuration.concurrencyTasks) / (done - start).seconds
+            runs.append(100 * rate / ideal)
+            progress("concurrency run \(run): \(Int(rate)) tasks/s = \(String(format: "%.1f", runs.last!))% of C/L")
+        }
+        return Figure(name: "concurrency", unit: "% of C/L", runs: runs, target: 95,
+                      setup: "C=\(configuration.concurrencyWorkers) workers, L=\(latencyMs) ms, \(configuration.concurrencyTasks) tasks, timed from the first submission to the last completion")
+    }
+
+    // MARK: - Processes
+
+    struct Running {
+        let process: ChildProcess
+        let port: Int
+    }
+
+    func startMock(latencyMs: Int) throws -> (port: Int, stop: () -> Void) {
+        let mock = try ChildProcess(
+            name: "mock-upstream", executable: configuration.executable,
+            arguments: ["mock-upstream", "--port", "0", "--latency-ms", "\(latencyMs)"],
+            logPath: "\(workDirectory)/mock-\(latencyMs).log")
+        let port = try mock.waitForListening(prefix: "mock-upstream listening on")
+        return (port, mock.stop)
+    }
+
+    func startServer(name: String, upstreamPort: Int, workers: Int, dataDir: String? = nil) throws -> Running {
+        let server = try ChildProcess(
+            name: name, executable: configuration.executable,
+            arguments: [
+                "serve", "--port", "0", "--workers", "\(workers)",
+                "--data-dir", dataDir ?? "\(workDirectory)/\(name)",
+                "--upstream-url", "http://127.0.0.1:\(upstreamPort)/v1",
+                "--log-level", "warning", "--env-file", "/dev/null",
+            ],
+            logPath: "\(workDirectory)/\(name).log")
+        return Running(process: server, port: try server.waitForListening(prefix: "promptline listening on"))
+    }
+
+    // MARK: - HTTP
+
+    /// Submits `count` prompts in batches from `clients` concurrent clients; answers the seconds it took.
+    func submit(count: Int, port: Int, clients: Int, tag: String, batchSize: Int? = nil) async throws -> Double {
+        let size = batchSize ?? configuration.batchSize
+        let batches = stride(from: 0, to: count, by: size).map { start in
+            Self.batchBody((start..<min(start + size, count)).map { "\(tag) prompt \($0)" })
+        }
+        let url = "http://127.0.0.1:\(port)/api/tasks"
+        let start = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for client in 0..<clients {
+                group.addTask {
+                    for index in stride(from: client, to: batches.count, by: clients) {
+                        var request = HTTPClientRequest(url: url)
+                        request.method = .POST
+                        request.headers.add(name: "content-type", value: "application/json")
+                        request.body = .bytes(batches[index])
+                        let response = try await http.execute(request, timeout: .seconds(60))
+                        let body = try await response.body.collect(upTo: 16 << 20)
+                        guard response.status == .accepted else {
+                            throw BenchError("submission answered \(response.status.code): \(String(buffer: body))")
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        return (ContinuousClock.now - start).seconds
+    }
+
+    static func batchBody(_ prompts: [String]) -> ByteBuffer {
+        let list = prompts.map { "\"\($0)\"" }.joined(separator: ",")
+        return ByteBuffer(string: #"{"prompts":[\#(list)]}"#)
+    }
+
+    /// Polls `/api/stats` until `count` tasks are finished; answers when that was seen.
+    func waitUntilFinished(count: Int, port: Int, timeout: Duration = .seconds(600)) async throws -> ContinuousClock.Instant {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let response = try await http.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/stats"), timeout: .seconds(30))
+            let body = try await response.body.collect(upTo: 1 << 20)
+            let stats = try JSONDecoder().decode(Stats.self, from: Data(body.readableBytesView))
+            let finished = stats.queue.completed + stats.queue.error + stats.queue.cancelled
+            if finished >= count {
+                if stats.queue.error > 0 { throw BenchError("\(stats.queue.error) tasks ended in error; the figure would be wrong") }
+                return ContinuousClock.now
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw BenchError("tasks did not finish within \(timeout)")
+    }
+
+    struct Stats: Decodable {
+        struct Queue: Decodable {
+            var queued: Int
+            var processing: Int
+            var completed: Int
+            var error: Int
+            var cancelled: Int
+        }
+        var queue: Queue
+    }
+}

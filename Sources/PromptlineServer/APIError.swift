@@ -1,0 +1,77 @@
+import Foundation
+import Hummingbird
+
+/// An error answered to a client: a status and a message that says what is wrong.
+///
+/// On `/api/…` routes it is rendered as `{"detail": "…"}` (the original design's shape), on
+/// `/v1/…` routes as OpenAI's `{"error": {"message", "type", "code"}}` (see ``ErrorMiddleware``).
+public struct APIError: Error, HTTPResponseError, Sendable {
+    public var status: HTTPResponse.Status
+    public var message: String
+    /// Extra headers, such as `Retry-After`.
+    public var headers: HTTPFields
+
+    public init(_ status: HTTPResponse.Status, _ message: String, headers: HTTPFields = [:]) {
+        self.status = status
+        self.message = message
+        self.headers = headers
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let body: any Encodable = request.uri.path.hasPrefix("/v1/")
+            ? OpenAIErrorBody(error: .init(message: message, type: Self.openAIType(for: status), code: nil))
+            : DetailBody(detail: message)
+        var response = try JSONBody.response(body, status: status)
+        response.headers.append(contentsOf: headers)
+        return response
+    }
+
+    static func openAIType(for status: HTTPResponse.Status) -> String {
+        switch status.code {
+        case 401: "authentication_error"
+        case 403: "permission_error"
+        case 404: "not_found_error"
+        case 429: "rate_limit_error"
+        case 400..<500: "invalid_request_error"
+        default: "server_error"
+        }
+    }
+}
+
+struct DetailBody: Encodable {
+    var detail: String
+}
+
+struct OpenAIErrorBody: Encodable {
+    struct Detail: Encodable {
+        var message: String
+        var type: String
+        var code: String?
+    }
+    var error: Detail
+}
+
+/// Turns every error a route throws into the route family's error shape, so that no client
+/// ever sees Hummingbird's default body or a bare 500.
+struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            throw error
+        } catch let error as HTTPError {
+            let message: String = switch error.status {
+            case .notFound: "no route for \(request.method) \(request.uri.path)"
+            case .methodNotAllowed: "method \(request.method) is not allowed on \(request.uri.path)"
+            case .contentTooLarge: "request body is too large"
+            default: error.body ?? error.status.reasonPhrase
+            }
+            throw APIError(error.status, message, headers: error.headers)
+        } catch let error as any HTTPResponseError {
+            throw APIError(error.status, error.status.reasonPhrase)
+        } catch {
+            context.logger.error("unexpected error answering a request", metadata: ["error": "\(error)"])
+            throw APIError(.internalServerError, "internal error; the server's log has the details")
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import Hummingbird
+import PromptlineCore
+
+/// The task API of the original design: submit, read, cancel.
+struct TaskController: Sendable {
+    let store: any TaskStore
+    let pool: WorkerPool
+    let policy: SubmitPolicy
+    let maxBodySize: Int
+    /// At most this many ids in one `GET /api/tasks`.
+    let maxIDsPerRead = 10_000
+
+    func addRoutes(to router: Router<some RequestContext>) {
+        router.post("/api/tasks", use: submit)
+        router.get("/api/tasks", use: read)
+        router.get("/api/tasks/{id}", use: detail)
+        router.delete("/api/tasks/{id}", use: cancel)
+        router.get("/api/stats", use: stats)
+    }
+
+    @Sendable func submit(_ request: Request, context: some RequestContext) async throws -> Response {
+        let body = try await JSONBody.decode(SubmitRequest.self, from: request, limit: maxBodySize)
+        let tasks = try policy.tasks(from: body)
+        switch try await store.enqueue(tasks, idempotencyKey: body.idempotencyKey) {
+        case .stored(let ids):
+            context.logger.debug("tasks queued", metadata: ["count": "\(ids.count)"])
+            return try JSONBody.response(SubmitResponse(taskIDs: ids), status: .accepted)
+        case .duplicate(let ids):
+            return try JSONBody.response(SubmitResponse(taskIDs: ids, duplicate: true), status: .ok)
+        }
+    }
+
+    @Sendable func read(_ request: Request, context: some RequestContext) async throws -> Response {
+        guard let list = request.uri.queryParameters.get("task_ids") else {
+            throw APIError(.badRequest, "task_ids is required: a comma-separated list of task ids")
+        }
+        let ids = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !ids.isEmpty else { throw APIError(.badRequest, "task_ids is empty") }
+        guard ids.count <= maxIDsPerRead else {
+            throw APIError(.badRequest, "at most \(maxIDsPerRead) task ids per request; this one has \(ids.count)")
+        }
+        let records = try await store.tasks(ids: ids)
+        var answer: [String: TaskSummary] = [:]
+        for id in ids {
+            answer[id] = records[id].map(TaskSummary.init) ?? .notFound
+        }
+        return try JSONBody.response(answer)
+    }
+
+    @Sendable func detail(_ request: Request, context: some RequestContext) async throws -> Response {
+        let id = try context.parameters.require("id")
+        guard let record = try await store.tasks(ids: [id])[id] else {
+            throw APIError(.notFound, "task \(id) not found (unknown or expired)")
+        }
+        return try JSONBody.response(TaskDetail(record))
+    }
+
+    @Sendable func cancel(_ request: Request, context: some RequestContext) async throws -> Response {
+        let id = try context.parameters.require("id")
+        switch try await store.cancel(id: id) {
+        case .cancelled:
+            return try JSONBody.response(["id": id, "status": TaskStatus.cancelled.rawValue])
+        case .alreadyFinished(let status):
+            throw APIError(.conflict, "task \(id) has already finished (\(status.rawValue)); only unfinished tasks can be cancelled")
+        case .notFound:
+            throw APIError(.notFound, "task \(id) not found (unknown or expired)")
+        }
+    }
+
+    @Sendable func stats(_ request: Request, context: some RequestContext) async throws -> Response {
+        let counts = try await store.counts()
+        return try JSONBody.response(StatsResponse(
+            queue: counts, workers: pool.workers, busyWorkers: pool.busyWorkers, tasksProcessed: pool.tasksProcessed))
+    }
+}

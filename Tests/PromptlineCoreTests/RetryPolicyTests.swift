@@ -1,0 +1,78 @@
+import PromptlineCore
+import Testing
+
+@Suite struct RetryPolicyTests {
+    let policy = RetryPolicy(maxAttempts: 5, baseDelay: .milliseconds(500), maxDelay: .seconds(30))
+
+    @Test(arguments: [(1, 0.5), (2, 1.0), (3, 2.0), (4, 4.0), (10, 30.0), (40, 30.0)])
+    func backoffDoublesUpToTheCeiling(attempt: Int, ceiling: Double) {
+        #expect(policy.delay(afterAttempt: attempt, random: 0).seconds == ceiling / 2)
+        #expect(abs(policy.delay(afterAttempt: attempt, random: 0.999_999).seconds - ceiling) < 0.001)
+    }
+
+    @Test func jitterSpreadsDelaysBetweenHalfAndAll() {
+        let delays = (0..<200).map { _ in policy.delay(afterAttempt: 3).seconds }
+        #expect(delays.allSatisfy { (1.0...2.0).contains($0) })
+        #expect(Set(delays).count > 100, "jitter should make delays differ")
+    }
+
+    @Test func retryAfterFromTheUpstreamWins() {
+        #expect(policy.delay(afterAttempt: 1, retryAfter: .seconds(7), random: 0) == .seconds(7))
+        #expect(policy.delay(afterAttempt: 1, retryAfter: .seconds(-3), random: 0) == .zero)
+    }
+
+    @Test func retriesStopAtMaxAttempts() {
+        let error = UpstreamError(.status(500), message: "boom")
+        #expect(policy.shouldRetry(error, attempt: 4))
+        #expect(!policy.shouldRetry(error, attempt: 5))
+    }
+}
+
+@Suite struct UpstreamErrorTests {
+    @Test(arguments: [408, 409, 429, 500, 502, 503, 504])
+    func retryableStatuses(status: Int) {
+        #expect(UpstreamError(.status(status), message: "x").isRetryable)
+    }
+
+    @Test(arguments: [400, 401, 403, 404, 413, 422])
+    func permanentStatuses(status: Int) {
+        #expect(!UpstreamError(.status(status), message: "x").isRetryable)
+    }
+
+    @Test func insufficientQuotaIsNotRetried() {
+        let quota = UpstreamError(.status(429), message: "You exceeded your current quota", errorType: "insufficient_quota")
+        #expect(!quota.isRetryable)
+        #expect(!quota.isRateLimit)
+        #expect(quota.kind == "insufficient_quota")
+        let limited = UpstreamError(.status(429), message: "slow down", errorType: "rate_limit_exceeded")
+        #expect(limited.isRetryable && limited.isRateLimit)
+        #expect(limited.description == "rate limited (upstream status 429): slow down")
+    }
+
+    @Test func transportFailuresAreRetried() {
+        for code: UpstreamError.Code in [.connectionFailed, .timedOut, .incompleteStream, .invalidResponse] {
+            #expect(UpstreamError(code, message: "x").isRetryable)
+        }
+    }
+
+    @Test func descriptionNamesTheStatusAndMessage() {
+        #expect(UpstreamError(.status(400), message: "bad model").description == "upstream status 400: bad model")
+        #expect(UpstreamError(.timedOut, message: "timed out after 30 s").description == "timed out after 30 s")
+    }
+}
+
+@Suite struct RateLimitGateTests {
+    @Test func aPauseClosesTheGateForEveryone() async throws {
+        let gate = RateLimitGate()
+        #expect(gate.closedUntil == nil)
+        gate.pause(for: .milliseconds(300))
+        let reopens = try #require(gate.closedUntil)
+        gate.pause(for: .milliseconds(10))
+        #expect(gate.closedUntil == reopens, "a shorter pause must not shorten a longer one")
+        let start = ContinuousClock.now
+        try await gate.waitUntilOpen()
+        #expect(ContinuousClock.now >= reopens)
+        #expect(ContinuousClock.now - start >= .milliseconds(250))
+        #expect(gate.closedUntil == nil)
+    }
+}
