@@ -6,7 +6,10 @@ public enum DotEnv {
     /// The variables of the file at `path`; an absent file is an empty set.
     public static func load(path: String) throws -> [String: String] {
         guard FileManager.default.fileExists(atPath: path) else { return [:] }
-        return parse(try String(contentsOfFile: path, encoding: .utf8))
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw SettingsError(problems: ["--env-file: cannot read '\(path)'"])
+        }
+        return parse(String(decoding: data, as: UTF8.self))
     }
 
     public static func parse(_ text: String) -> [String: String] {

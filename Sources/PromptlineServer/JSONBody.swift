@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 
 /// JSON in and out of request and response bodies.
 enum JSONBody {
@@ -24,7 +25,7 @@ enum JSONBody {
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: limit)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch is NIOTooManyBytesError {
             throw APIError(.contentTooLarge, "request body is larger than the limit of \(limit) bytes (--max-body-size / PROMPTLINE_MAX_BODY_SIZE)")
         }
         guard buffer.readableBytes > 0 else {

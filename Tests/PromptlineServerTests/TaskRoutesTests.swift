@@ -9,13 +9,13 @@ import Testing
 
 /// The task routes in process, on a real embedded store, with no workers running.
 @Suite struct TaskRoutesTests {
-    struct Fixture {
+    struct Fixture: Sendable {
         let store: SQLiteTaskStore
         let app: Application<RouterResponder<BasicRequestContext>>
         let directory: String
     }
 
-    func withApp(maxBodySize: Int = 1 << 20, _ body: (Fixture, any TestClientProtocol) async throws -> Void) async throws {
+    func withApp(maxBodySize: Int = 1 << 20, _ body: @escaping @Sendable (Fixture, any TestClientProtocol) async throws -> Void) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("promptline-routes-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let logger = Logger(label: "test")
