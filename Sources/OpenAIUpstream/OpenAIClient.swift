@@ -1,0 +1,319 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import PromptlineCore
+import Synchronization
+
+/// A client for an OpenAI-compatible chat-completions API (OpenAI, OpenRouter, vLLM,
+/// Ollama, llama.cpp's server, …), the ``ChatBackend`` the workers send tasks to.
+///
+/// One client is meant to live as long as the process and to serve every worker at once:
+/// it keeps a pool of up to ``Configuration/maxConnections`` HTTP/1 connections to the
+/// upstream (HTTP/2 is used when the upstream offers it over TLS). Call ``shutdown()``
+/// before the process ends.
+///
+/// A call streams the answer by default (`stream: true`), reporting progress per token,
+/// and succeeds only with a whole answer. Every failure is thrown as an ``UpstreamError``
+/// whose message names the cause and never contains the API key.
+public final class OpenAIClient: ChatBackend {
+    /// How the client reaches the upstream.
+    public struct Configuration: Sendable {
+        /// The API's base URL; the client posts to `{baseURL}/chat/completions`.
+        public var baseURL: String
+        /// Sent as `Authorization: Bearer …` when set. Never logged or shown.
+        public var apiKey: String?
+        /// How long the upstream may keep us waiting: for a whole call that is not streamed,
+        /// for the first token of a streamed one, and between two streamed tokens.
+        public var timeout: Duration
+        /// The longest a streamed call may run while tokens keep coming; `nil` for no limit
+        /// beyond ``timeout`` per gap. (Set it to ``timeout`` to bound every call as a whole.)
+        public var maximumStreamDuration: Duration?
+        /// Ask for the answer as a stream of server-sent events.
+        public var streaming: Bool
+        /// Connections per upstream host. Calls beyond it wait for a free connection, and
+        /// that wait counts against ``timeout``: set it to at least the number of workers.
+        public var maxConnections: Int
+        /// When a connection cannot be made, retry making it (with backoff, until ``timeout``)
+        /// instead of failing the calls waiting for it at once. Off by default: the workers'
+        /// retry policy retries those calls, and "connection refused" is reported at once.
+        public var retryConnectionEstablishment: Bool
+
+        public init(
+            baseURL: String = "https://api.openai.com/v1",
+            apiKey: String? = nil,
+            timeout: Duration = .seconds(30),
+            maximumStreamDuration: Duration? = nil,
+            streaming: Bool = true,
+            maxConnections: Int = 64,
+            retryConnectionEstablishment: Bool = false
+        ) {
+            self.baseURL = baseURL
+            self.apiKey = apiKey
+            self.timeout = timeout
+            self.maximumStreamDuration = maximumStreamDuration
+            self.streaming = streaming
+            self.maxConnections = maxConnections
+            self.retryConnectionEstablishment = retryConnectionEstablishment
+        }
+
+        /// What is wrong with this configuration, one line per problem; empty when it is usable.
+        public func validate() -> [String] {
+            var problems: [String] = []
+            if let url = URL(string: baseURL), let scheme = url.scheme?.lowercased(),
+               scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty {
+                if url.user != nil || url.password != nil {
+                    problems.append("the upstream URL must not contain credentials; set the API key instead")
+                }
+            } else {
+                problems.append("the upstream URL must be an http:// or https:// URL with a host")
+            }
+            if let apiKey, apiKey.isEmpty || apiKey.unicodeScalars.contains(where: { $0.value < 0x21 || $0.value == 0x7F }) {
+                problems.append("the upstream API key is empty or contains spaces or control characters")
+            }
+            if timeout <= .zero { problems.append("the upstream timeout must be more than 0 s") }
+            if let maximumStreamDuration, maximumStreamDuration <= .zero {
+                problems.append("the upstream stream duration limit must be more than 0 s")
+            }
+            if maxConnections < 1 { problems.append("the upstream connection limit must be at least 1") }
+            return problems
+        }
+    }
+
+    /// The most bytes read of a whole (non-streamed) answer.
+    static let maximumAnswerBytes = 16 << 20
+    /// The most bytes read of an error response's body.
+    static let maximumErrorBodyBytes = 64 << 10
+
+    public let configuration: Configuration
+    private let httpClient: HTTPClient
+    private let ownsHTTPClient: Bool
+    private let isShutDown = Mutex(false)
+    private let logger: Logger
+    /// `{baseURL}/chat/completions`.
+    private let url: String
+    /// The upstream's `host:port`, for messages.
+    let endpoint: String
+    private let headers: HTTPHeaders
+
+    /// Creates a client with its own connection pool, sized by the configuration.
+    public convenience init(
+        configuration: Configuration,
+        eventLoopGroup: any EventLoopGroup = HTTPClient.defaultEventLoopGroup,
+        logger: Logger = Logger(label: "promptline.upstream")
+    ) {
+        var pool = HTTPClient.Configuration.ConnectionPool()
+        pool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(1, configuration.maxConnections)
+        pool.retryConnectionEstablishment = configuration.retryConnectionEstablishment
+        let httpConfiguration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow,  // a redirect must not carry the key elsewhere
+            timeout: .init(connect: TimeAmount(configuration.timeout)),
+            connectionPool: pool
+        )
+        let httpClient = HTTPClient(
+            eventLoopGroup: eventLoopGroup, configuration: httpConfiguration, backgroundActivityLogger: logger
+        )
+        self.init(configuration: configuration, httpClient: httpClient, ownsHTTPClient: true, logger: logger)
+    }
+
+    /// Creates a client on an `HTTPClient` someone else owns and shuts down. Its pool and
+    /// timeouts apply; ``Configuration/maxConnections`` does not.
+    public convenience init(
+        configuration: Configuration,
+        httpClient: HTTPClient,
+        logger: Logger = Logger(label: "promptline.upstream")
+    ) {
+        self.init(configuration: configuration, httpClient: httpClient, ownsHTTPClient: false, logger: logger)
+    }
+
+    private init(configuration: Configuration, httpClient: HTTPClient, ownsHTTPClient: Bool, logger: Logger) {
+        self.configuration = configuration
+        self.httpClient = httpClient
+        self.ownsHTTPClient = ownsHTTPClient
+        self.logger = logger
+        var base = configuration.baseURL
+        while base.hasSuffix("/") { base.removeLast() }
+        self.url = base + "/chat/completions"
+        self.endpoint = Self.endpoint(of: base)
+
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: "application/json")
+        headers.add(name: "accept", value: configuration.streaming ? "text/event-stream" : "application/json")
+        headers.add(name: "user-agent", value: "promptline")
+        if let apiKey = configuration.apiKey, !apiKey.isEmpty {
+            headers.add(name: "authorization", value: "Bearer \(apiKey)")
+        }
+        self.headers = headers
+    }
+
+    /// Closes the connections, if the client owns its `HTTPClient`. Calls in flight fail.
+    public func shutdown() async throws {
+        guard ownsHTTPClient else { return }
+        let first = isShutDown.withLock { done in
+            defer { done = true }
+            return !done
+        }
+        if first { try await httpClient.shutdown() }
+    }
+
+    public func complete(_ request: ChatRequest, progress: @escaping @Sendable (Int) -> Void) async throws -> TaskResult {
+        let body: ByteBuffer
+        do {
+            body = ByteBuffer(bytes: try JSONEncoder().encode(ChatCompletionRequest(request, stream: configuration.streaming)))
+        } catch {
+            throw UpstreamError(.invalidResponse, message: "the request could not be encoded as JSON (a temperature that is not a number?)")
+        }
+        let timer = AttemptTimer(
+            timeout: configuration.timeout, limit: configuration.streaming ? configuration.maximumStreamDuration : nil
+        )
+        do {
+            // The call races its timer: AsyncHTTPClient's deadline ends when the response
+            // head arrives, so it cannot bound the reading of a streamed body.
+            return try await withThrowingTaskGroup(of: TaskResult.self) { group in
+                group.addTask { try await self.send(body, timer: timer, progress: progress) }
+                group.addTask { try await timer.expire() }
+                defer { group.cancelAll() }
+                return try await group.next()!
+            }
+        } catch let error as UpstreamError {
+            let error = error.redacting(configuration.apiKey)
+            logger.debug(
+                "upstream call failed",
+                metadata: ["upstream": "\(endpoint)", "upstream.error": "\(error.kind)", "model": "\(request.model)"]
+            )
+            throw error
+        }
+    }
+
+    /// One POST and the reading of its answer. Throws ``UpstreamError`` or `CancellationError`.
+    private func send(_ body: ByteBuffer, timer: AttemptTimer, progress: @escaping @Sendable (Int) -> Void) async throws -> TaskResult {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers = headers
+        request.body = .bytes(body)
+
+        let response: HTTPClientResponse
+        do {
+            response = try await httpClient.execute(request, timeout: TimeAmount(configuration.timeout))
+        } catch {
+            throw Task.isCancelled ? CancellationError() : UpstreamError.transport(error, endpoint: endpoint)
+        }
+
+        guard (200..<300).contains(response.status.code) else {
+            let errorBody = try? await response.body.collect(upTo: Self.maximumErrorBodyBytes)
+            try Task.checkCancellation()
+            throw UpstreamError.httpStatus(
+                Int(response.status.code), reason: response.status.reasonPhrase, headers: response.headers, body: errorBody
+            )
+        }
+        let contentType = response.headers.first(name: "content-type")?.lowercased() ?? ""
+        if configuration.streaming && !contentType.contains("json") {
+            return try await readStream(response.body, timer: timer, progress: progress)
+        }
+        return try await readAnswer(response.body)
+    }
+
+    /// Reads a whole `chat.completion` body.
+    private func readAnswer(_ body: HTTPClientResponse.Body) async throws -> TaskResult {
+        let bytes: ByteBuffer
+        do {
+            bytes = try await body.collect(upTo: Self.maximumAnswerBytes)
+        } catch is NIOTooManyBytesError {
+            throw UpstreamError(.invalidResponse, message: "answer from \(endpoint) larger than \(Self.maximumAnswerBytes >> 20) MiB")
+        } catch {
+            throw Task.isCancelled ? CancellationError() : UpstreamError.transport(error, endpoint: endpoint)
+        }
+        let data = Data(bytes.readableBytesView)
+        let decoder = JSONDecoder()
+        guard let completion = try? decoder.decode(ChatCompletion.self, from: data) else {
+            if let failure = try? decoder.decode(OpenAIErrorResponse.self, from: data) {
+                throw UpstreamError.embedded(failure.error)
+            }
+            let text = UpstreamError.snippet(String(decoding: data, as: UTF8.self), limit: 120)
+            throw UpstreamError(.invalidResponse, message: "answer is not a chat completion: \(text.isEmpty ? "empty body" : text)")
+        }
+        guard let choice = completion.choices.first(where: { ($0.index ?? 0) == 0 }) ?? completion.choices.first,
+              let content = choice.message.content
+        else {
+            throw UpstreamError(.invalidResponse, message: "answer has no message content")
+        }
+        return TaskResult(content: content, usage: completion.usage, model: completion.model)
+    }
+
+    /// Reads a `text/event-stream` body, event by event, until `[DONE]` and the body's end.
+    private func readStream(
+        _ body: HTTPClientResponse.Body, timer: AttemptTimer, progress: @escaping @Sendable (Int) -> Void
+    ) async throws -> TaskResult {
+        var parser = ServerSentEventParser()
+        var answer = ChatStreamAccumulator()
+        func consume(_ events: [ServerSentEvent]) throws {
+            for event in events {
+                timer.eventArrived()
+                if try answer.consume(event) { progress(answer.tokens) }
+                if answer.sawDone {
+                    // Keep reading to the body's end, so the connection can be used again.
+                    timer.answerCompleted(answer.result)
+                    return
+                }
+            }
+        }
+        do {
+            for try await chunk in body where !answer.sawDone {
+                try consume(try parser.feed(chunk))
+            }
+        } catch let error as UpstreamError {
+            throw error
+        } catch let error as ServerSentEventParser.Error {
+            throw UpstreamError(.invalidResponse, message: "stream from \(endpoint) sent a \(error)")
+        } catch {
+            if Task.isCancelled { throw CancellationError() }
+            if answer.sawDone { return answer.result }
+            let cause = UpstreamError.transport(error, endpoint: endpoint)
+            if cause.code == .timedOut { throw cause }
+            throw incomplete(answer, cause: cause.message)
+        }
+        if !answer.sawDone {
+            do {
+                try consume(parser.finish())
+            } catch let error as UpstreamError where error.code == .invalidResponse {
+                throw incomplete(answer, cause: "its last event was cut off")
+            }
+        }
+        guard answer.isComplete else { throw incomplete(answer, cause: nil) }
+        return answer.result
+    }
+
+    private func incomplete(_ answer: ChatStreamAccumulator, cause: String?) -> UpstreamError {
+        var message = "stream ended before completion after \(answer.tokens) tokens"
+        if let cause { message += " (\(cause))" }
+        return UpstreamError(.incompleteStream, message: message)
+    }
+
+    /// `host:port` of a URL, with the scheme's default port.
+    static func endpoint(of url: String) -> String {
+        guard let parsed = URL(string: url), let host = parsed.host, !host.isEmpty else { return "the upstream" }
+        let port = parsed.port ?? (parsed.scheme?.lowercased() == "https" ? 443 : 80)
+        return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
+}
+
+extension OpenAIClient.Configuration: CustomStringConvertible, CustomReflectable {
+    public var description: String {
+        "OpenAIClient.Configuration(baseURL: \(baseURL), apiKey: \(apiKey == nil ? "none" : "set"), "
+            + "timeout: \(timeout), streaming: \(streaming), maxConnections: \(maxConnections))"
+    }
+
+    /// Shows whether a key is set, never the key.
+    public var customMirror: Mirror {
+        Mirror(
+            self,
+            children: [
+                "baseURL": baseURL, "apiKey": apiKey == nil ? "none" : "set", "timeout": timeout,
+                "maximumStreamDuration": maximumStreamDuration as Any, "streaming": streaming,
+                "maxConnections": maxConnections, "retryConnectionEstablishment": retryConnectionEstablishment,
+            ],
+            displayStyle: .struct
+        )
+    }
+}
