@@ -1,0 +1,104 @@
+import PromptlineCore
+import Synchronization
+
+/// The contract every ``TaskStore`` must honour, as a list of cases a store's test target runs.
+///
+/// The suite depends on no test framework. A store's tests run it with Swift Testing:
+///
+/// ```swift
+/// @Test(arguments: StoreContract.cases)
+/// func contract(_ contractCase: StoreContract.Case) async throws {
+///     try await contractCase.run({ retention in try await MyStore.open(…) },
+///                                close: { store in try await (store as! MyStore).close() })
+/// }
+/// ```
+///
+/// A case opens as many stores as it needs through the factory; each must be fresh and
+/// empty (its own directory, or its own Redis key prefix). The case runner closes every
+/// store it opened once the case is over, whether it passed or not.
+public enum StoreContract {
+    /// Makes a fresh, empty store with the given retention.
+    public typealias Factory = @Sendable (RetentionPolicy) async throws -> any TaskStore
+
+    /// Closes a store the factory made (flushes, releases files and connections).
+    public typealias Closer = @Sendable (any TaskStore) async throws -> Void
+
+    /// One behaviour of the contract, checked against fresh stores.
+    public struct Case: Sendable, CustomStringConvertible {
+        public let name: String
+        let body: @Sendable (Stores) async throws -> Void
+
+        init(_ name: String, _ body: @escaping @Sendable (Stores) async throws -> Void) {
+            self.name = name
+            self.body = body
+        }
+
+        public var description: String { name }
+
+        /// Runs the case against stores made by `factory`, then closes each of them with
+        /// `close`. Throws a ``ContractFailure`` when the store breaks the contract.
+        public func run(_ factory: @escaping Factory, close: @escaping Closer = { _ in }) async throws {
+            let stores = Stores(factory: factory)
+            var failure: (any Error)?
+            do {
+                try await body(stores)
+            } catch {
+                failure = error
+            }
+            for store in stores.opened {
+                do {
+                    try await close(store)
+                } catch {
+                    failure = failure ?? error
+                }
+            }
+            if let failure { throw failure }
+        }
+    }
+
+    /// The stores one case opened, so that the runner can close them all.
+    final class Stores: Sendable {
+        private let factory: Factory
+        private let stores = Mutex<[any TaskStore]>([])
+
+        init(factory: @escaping Factory) {
+            self.factory = factory
+        }
+
+        /// A fresh, empty store.
+        func open(retention: RetentionPolicy = RetentionPolicy()) async throws -> any TaskStore {
+            let store = try await factory(retention)
+            stores.withLock { $0.append(store) }
+            return store
+        }
+
+        var opened: [any TaskStore] {
+            stores.withLock { $0 }
+        }
+    }
+
+    /// Every case of the contract.
+    public static let cases: [Case] = [
+        Case("enqueue stores a batch in order", enqueueStoresBatchInOrder),
+        Case("idempotency key answers duplicate", idempotencyKeyAnswersDuplicate),
+        Case("empty batch stores nothing", emptyBatchStoresNothing),
+        Case("claim takes priority then oldest", claimTakesPriorityThenOldest),
+        Case("claim on empty queue answers nothing", claimOnEmptyQueueAnswersNothing),
+        Case("concurrent claimers share without overlap", concurrentClaimersShareWithoutOverlap),
+        Case("complete with current lease", completeWithCurrentLease),
+        Case("stale lease is fenced", staleLeaseIsFenced),
+        Case("renew extends held leases", renewExtendsHeldLeases),
+        Case("retry waits for its delay", retryWaitsForItsDelay),
+        Case("fail records the cause", failRecordsTheCause),
+        Case("release does not count the attempt", releaseDoesNotCountTheAttempt),
+        Case("dead letters after max attempts", deadLettersAfterMaxAttempts),
+        Case("cancel answers by state", cancelAnswersByState),
+        Case("report progress on current lease only", reportProgressOnCurrentLeaseOnly),
+        Case("counts reflect each state", countsReflectEachState),
+        Case("finished tasks expire", finishedTasksExpire),
+        Case("wait for work wakes on enqueue", waitForWorkWakesOnEnqueue),
+        Case("wait for work times out", waitForWorkTimesOut),
+        Case("metadata and unicode round-trip", metadataAndUnicodeRoundTrip),
+        Case("large batch enqueues atomically", largeBatchEnqueuesAtomically),
+    ]
+}
