@@ -116,9 +116,13 @@ public final class WorkerPool: Service {
                 await workerFreed.wait(timeout: configuration.idlePoll)
                 continue
             }
+            // While the upstream has asked us to wait, claimed tasks would only sit; wait in
+            // short steps so that shutdown is noticed.
+            if let reopensAt = gate.closedUntil {
+                try? await Task.sleep(until: min(reopensAt, .now + .seconds(1)), clock: .continuous)
+                continue
+            }
             do {
-                // While the upstream has asked us to wait, claimed tasks would only sit.
-                try await gate.waitUntilOpen()
                 let claimed = try await store.claim(limit: min(free, 256), lease: configuration.lease)
                 guard !claimed.isEmpty else {
                     await store.waitForWork(timeout: configuration.idlePoll)
@@ -232,7 +236,8 @@ public final class WorkerPool: Service {
         let clock = ContinuousClock()
         var nextRenew = clock.now + configuration.renewInterval
         var nextProgress = clock.now + configuration.progressInterval
-        var nextReclaim = clock.now + configuration.renewInterval
+        // At once: tasks a previous process left in flight are waiting to be taken back.
+        var nextReclaim = clock.now
         var nextPurge = clock.now
         while !Task.isCancelled {
             let now = clock.now

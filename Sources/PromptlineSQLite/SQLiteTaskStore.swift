@@ -38,8 +38,9 @@ public final class SQLiteTaskStore: TaskStore {
         self.logger = logger
     }
 
-    /// Opens (or creates) the store, and hands back to the queue whatever a previous
-    /// process left `processing`.
+    /// Opens (or creates) the store. Whatever a previous process left `processing` has its
+    /// lease ended, so the next ``reclaimExpiredLeases(maxAttempts:)`` hands it back to the
+    /// queue (or dead-letters it, if it keeps taking its process down).
     public static func open(_ configuration: Configuration, logger: Logger) async throws -> SQLiteTaskStore {
         try FileManager.default.createDirectory(atPath: configuration.directory, withIntermediateDirectories: true)
         var config = GRDB.Configuration()
@@ -53,13 +54,12 @@ public final class SQLiteTaskStore: TaskStore {
         let database = try DatabasePool(path: configuration.databasePath, configuration: config)
         try await database.write { db in try Schema.migrate(db) }
         let store = SQLiteTaskStore(database: database, retention: configuration.retention, logger: logger)
-        let handedBack = try await store.writer.write { db in
+        let leftInFlight = try await store.writer.write { db in
             try db.execute(sql: "UPDATE tasks SET lease_until = 0 WHERE status = 'processing'")
             return db.changesCount
         }
-        if handedBack > 0 {
-            let reclaimed = try await store.reclaimExpiredLeases(maxAttempts: .max)
-            logger.info("handed back tasks a previous process left in flight", metadata: ["count": "\(reclaimed)"])
+        if leftInFlight > 0 {
+            logger.notice("tasks a previous process left in flight go back to the queue", metadata: ["count": "\(leftInFlight)"])
         }
         return store
     }
