@@ -28,7 +28,7 @@ struct ChatStreamAccumulator {
         case nil, "message", "error": break
         default: return false  // an event type chat completions do not use
         }
-        if event.data.utf8.elementsEqual("[DONE]".utf8) || event.data.trimmingCharacters(in: .whitespaces) == "[DONE]" {
+        if Self.isDone(event.data) {
             sawDone = true
             return false
         }
@@ -51,6 +51,20 @@ struct ChatStreamAccumulator {
         content += text
         tokens += 1
         return true
+    }
+}
+
+extension ChatStreamAccumulator {
+    /// Whether an event's data is the `[DONE]` marker, allowing surrounding blanks. Looks at
+    /// bytes only: it runs on every event of every stream.
+    static func isDone(_ data: String) -> Bool {
+        let bytes = data.utf8
+        guard bytes.count < 32 else { return false }
+        let blank: (UInt8) -> Bool = { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+        guard let first = bytes.firstIndex(where: { !blank($0) }), let last = bytes.lastIndex(where: { !blank($0) }) else {
+            return false
+        }
+        return bytes[first...last].elementsEqual("[DONE]".utf8)
     }
 }
 

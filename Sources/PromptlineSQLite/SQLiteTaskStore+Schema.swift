@@ -12,12 +12,20 @@ extension SQLiteTaskStore {
                     id TEXT NOT NULL UNIQUE,
                     status TEXT NOT NULL,
                     priority INTEGER NOT NULL,
-                    request BLOB NOT NULL,
+                    model TEXT NOT NULL,
+                    max_tokens INTEGER NOT NULL,
+                    temperature REAL NOT NULL,
+                    -- A single user message is kept as its UTF-8 bytes; anything else as JSON.
+                    -- Free text is stored as BLOB so that a NUL inside it survives.
+                    prompt BLOB,
+                    messages TEXT,
                     metadata TEXT,
-                    result TEXT,
+                    result BLOB,
                     error TEXT,
-                    usage TEXT,
-                    model TEXT,
+                    prompt_tokens INTEGER,
+                    completion_tokens INTEGER,
+                    total_tokens INTEGER,
+                    answered_by TEXT,
                     progress INTEGER NOT NULL DEFAULT 0,
                     attempts INTEGER NOT NULL DEFAULT 0,
                     token INTEGER NOT NULL DEFAULT 0,
@@ -45,39 +53,61 @@ extension SQLiteTaskStore {
         struct Insert: Sendable {
             var id: String
             var priority: Int
-            var request: Data
+            var model: String
+            var maxTokens: Int
+            var temperature: Double
+            var prompt: Data?
+            var messages: String?
             var metadata: String?
 
             init(_ task: NewTask) throws {
                 id = task.id
                 priority = task.priority
-                request = try JSONEncoder().encode(task.request)
+                model = task.request.model
+                maxTokens = task.request.maxTokens
+                temperature = task.request.temperature
+                let messages = task.request.messages
+                if messages.count == 1, messages[0].role == "user" {
+                    prompt = Data(messages[0].content.utf8)
+                } else {
+                    self.messages = String(decoding: try JSONEncoder().encode(messages), as: UTF8.self)
+                }
                 metadata = task.metadata.isEmpty ? nil : String(decoding: try JSONEncoder().encode(task.metadata), as: UTF8.self)
             }
         }
 
-        static func decodeRequest(_ data: Data) throws -> ChatRequest {
-            try JSONDecoder().decode(ChatRequest.self, from: data)
+        /// The columns ``request(_:)`` reads.
+        static let requestColumns = "model, max_tokens, temperature, prompt, messages"
+
+        static func request(_ row: Row) throws -> ChatRequest {
+            let messages: [ChatMessage]
+            if let prompt = row["prompt"] as Data? {
+                messages = [ChatMessage(role: "user", content: String(decoding: prompt, as: UTF8.self))]
+            } else {
+                messages = try JSONDecoder().decode([ChatMessage].self, from: Data((row["messages"] as String? ?? "[]").utf8))
+            }
+            return ChatRequest(model: row["model"], messages: messages, maxTokens: row["max_tokens"], temperature: row["temperature"])
         }
 
         static func record(_ row: Row) throws -> TaskRecord {
             let metadata: String? = row["metadata"]
-            let usage: String? = row["usage"]
             let statusName: String = row["status"]
             return TaskRecord(
                 id: row["id"],
                 status: TaskStatus(rawValue: statusName) ?? .error,
-                request: try decodeRequest(row["request"]),
+                request: try request(row),
                 priority: row["priority"],
                 metadata: try metadata.map { try JSONDecoder().decode([String: String].self, from: Data($0.utf8)) } ?? [:],
-                result: row["result"],
+                result: (row["result"] as Data?).map { String(decoding: $0, as: UTF8.self) },
                 error: row["error"],
                 progress: row["progress"],
                 attempts: row["attempts"],
                 queuedAt: Date(timeIntervalSince1970: row["queued_at"]),
                 startedAt: (row["started_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
                 finishedAt: (row["finished_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
-                usage: try usage.map { try JSONDecoder().decode(TokenUsage.self, from: Data($0.utf8)) }
+                usage: (row["total_tokens"] as Int?).map {
+                    TokenUsage(promptTokens: row["prompt_tokens"] ?? 0, completionTokens: row["completion_tokens"] ?? 0, totalTokens: $0)
+                }
             )
         }
     }

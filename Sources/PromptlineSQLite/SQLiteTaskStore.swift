@@ -86,11 +86,15 @@ public final class SQLiteTaskStore: TaskStore {
                 }
             }
             let insert = try db.cachedStatement(sql: """
-                INSERT INTO tasks (id, status, priority, request, metadata, available_at, queued_at)
-                VALUES (?, 'queued', ?, ?, ?, ?, ?)
+                INSERT INTO tasks (id, status, priority, model, max_tokens, temperature, prompt, messages,
+                                   metadata, available_at, queued_at)
+                VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for row in rows {
-                try insert.execute(arguments: [row.id, row.priority, row.request, row.metadata, now, now])
+                try insert.execute(arguments: [
+                    row.id, row.priority, row.model, row.maxTokens, row.temperature, row.prompt, row.messages,
+                    row.metadata, now, now,
+                ])
             }
             if let idempotencyKey {
                 try db.execute(
@@ -116,12 +120,12 @@ public final class SQLiteTaskStore: TaskStore {
                 WHERE seq IN (
                     SELECT seq FROM tasks WHERE status = 'queued' AND available_at <= ?
                     ORDER BY priority DESC, seq LIMIT ?)
-                RETURNING seq, priority, id, token, attempts, request
+                RETURNING seq, priority, id, token, attempts, \(TaskRow.requestColumns)
                 """, arguments: [leaseUntil, now, now, limit]
             ).map { row in
                 (seq: row["seq"] as Int64, priority: row["priority"] as Int, task: ClaimedTask(
                     lease: TaskLease(id: row["id"], token: row["token"]),
-                    request: try TaskRow.decodeRequest(row["request"]),
+                    request: try TaskRow.request(row),
                     attempt: row["attempts"]
                 ))
             }
@@ -151,11 +155,14 @@ public final class SQLiteTaskStore: TaskStore {
 
     public func complete(_ lease: TaskLease, result: TaskResult) async throws -> Bool {
         let now = Self.now()
-        let usage = try result.usage.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         return try await update(lease, set: """
-            status = 'completed', result = ?, usage = ?, model = ?, error = NULL, progress = 100,
+            status = 'completed', result = ?, prompt_tokens = ?, completion_tokens = ?, total_tokens = ?,
+            answered_by = ?, error = NULL, progress = 100,
             lease_until = NULL, finished_at = ?, expires_at = ?
-            """, [result.content, usage, result.model, now, now + retention.resultTTL.seconds])
+            """, [
+                Data(result.content.utf8), result.usage?.promptTokens, result.usage?.completionTokens, result.usage?.totalTokens,
+                result.model, now, now + retention.resultTTL.seconds,
+            ])
     }
 
     public func fail(_ lease: TaskLease, error: String) async throws -> Bool {

@@ -6,7 +6,7 @@ public enum DotEnv {
     /// The variables of the file at `path`; an absent file is an empty set.
     public static func load(path: String) throws -> [String: String] {
         guard FileManager.default.fileExists(atPath: path) else { return [:] }
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let handle = FileHandle(forReadingAtPath: path), let data = try? handle.readToEnd() ?? Data() else {
             throw SettingsError(problems: ["--env-file: cannot read '\(path)'"])
         }
         return parse(String(decoding: data, as: UTF8.self))
