@@ -1,0 +1,103 @@
+/// The parts of an OpenAI chat-completions request body that the mock reads; everything else is ignored.
+struct ChatRequest: Decodable, Sendable {
+    struct Message: Decodable, Sendable {
+        var role: String
+        /// The message's text: a string content as is, the `text` of each text part of an array content.
+        var texts: [String]
+
+        private enum CodingKeys: String, CodingKey {
+            case role, content
+        }
+
+        private struct Part: Decodable {
+            var type: String?
+            var text: String?
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            role = try container.decode(String.self, forKey: .role)
+            if try !container.contains(.content) || container.decodeNil(forKey: .content) {
+                texts = []
+            } else if let text = try? container.decode(String.self, forKey: .content) {
+                texts = [text]
+            } else {
+                texts = try container.decode([Part].self, forKey: .content).compactMap {
+                    $0.type == nil || $0.type == "text" ? $0.text : nil
+                }
+            }
+        }
+    }
+
+    var model: String
+    var messages: [Message]
+    var maxTokens: Int?
+    var stream: Bool
+    var includeUsage: Bool
+
+    private enum CodingKeys: String, CodingKey {
+        case model, messages, stream
+        case maxTokens = "max_tokens"
+        case maxCompletionTokens = "max_completion_tokens"
+        case streamOptions = "stream_options"
+    }
+
+    private struct StreamOptions: Decodable {
+        var includeUsage: Bool?
+
+        private enum CodingKeys: String, CodingKey {
+            case includeUsage = "include_usage"
+        }
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        model = try container.decodeIfPresent(String.self, forKey: .model) ?? "mock-model"
+        messages = try container.decode([Message].self, forKey: .messages)
+        maxTokens =
+            try container.decodeIfPresent(Int.self, forKey: .maxCompletionTokens)
+            ?? container.decodeIfPresent(Int.self, forKey: .maxTokens)
+        stream = try container.decodeIfPresent(Bool.self, forKey: .stream) ?? false
+        includeUsage =
+            try container.decodeIfPresent(StreamOptions.self, forKey: .streamOptions)?.includeUsage ?? false
+    }
+
+    /// The text of the last message whose role is `user` (text parts joined by newlines), or `""`.
+    var lastUserText: String {
+        guard let message = messages.last(where: { $0.role == "user" }) else { return "" }
+        return message.texts.count == 1 ? message.texts[0] : message.texts.joined(separator: "\n")
+    }
+
+    /// What is wrong with a request that decoded, or `nil` when it can be answered.
+    var problem: String? {
+        if messages.isEmpty {
+            return "'messages' must contain at least one message."
+        }
+        if let maxTokens, maxTokens < 1 {
+            return "Invalid 'max_tokens': integer below minimum value. Expected a value >= 1, but got \(maxTokens) instead."
+        }
+        return nil
+    }
+
+    /// A readable message for a body that did not decode.
+    static func describe(_ error: any Error) -> String {
+        guard let error = error as? DecodingError else {
+            return "We could not parse the JSON body of your request."
+        }
+        func path(_ codingPath: [any CodingKey], _ last: (any CodingKey)? = nil) -> String {
+            (codingPath + (last.map { [$0] } ?? [])).map { key in
+                key.intValue.map { "[\($0)]" } ?? ".\(key.stringValue)"
+            }.joined().drop(while: { $0 == "." }).description
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            return "'\(path(context.codingPath, key))' is a required property."
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            return "Invalid type for '\(path(context.codingPath))'."
+        case .dataCorrupted(let context) where !context.codingPath.isEmpty:
+            return "Invalid value for '\(path(context.codingPath))'."
+        default:
+            return "We could not parse the JSON body of your request: it is not valid JSON."
+        }
+    }
+}
