@@ -195,7 +195,8 @@ public final class OpenAIClient: ChatBackend {
 
         let response: HTTPClientResponse
         do {
-            response = try await httpClient.execute(request, timeout: TimeAmount(configuration.timeout))
+            // A second past our own timer, which names the timeout; this one is only a backstop.
+            response = try await httpClient.execute(request, timeout: TimeAmount(configuration.timeout + .seconds(1)))
         } catch {
             throw Task.isCancelled ? CancellationError() : UpstreamError.transport(error, endpoint: endpoint)
         }

@@ -71,11 +71,11 @@ extension UpstreamError {
             case .connectTimeout:
                 return UpstreamError(.connectionFailed, message: "could not connect to \(endpoint) in time")
             case .getConnectionFromPoolTimeout:
-                return UpstreamError(.timedOut, message: "no free connection to \(endpoint) in time")
+                return UpstreamError(.timedOut, message: "timed out waiting for a free connection to \(endpoint)")
             case .readTimeout:
-                return UpstreamError(.timedOut, message: "no data from \(endpoint) in time")
+                return UpstreamError(.timedOut, message: "timed out waiting for data from \(endpoint)")
             case .deadlineExceeded:
-                return UpstreamError(.timedOut, message: "no answer from \(endpoint) in time")
+                return UpstreamError(.timedOut, message: "timed out waiting for an answer from \(endpoint)")
             case .remoteConnectionClosed:
                 return UpstreamError(.connectionFailed, message: "connection closed by \(endpoint)")
             case .tlsHandshakeTimeout:

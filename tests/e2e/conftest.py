@@ -1,0 +1,378 @@
+"""End-to-end fixtures: real `promptline` processes over loopback.
+
+Every test gets its own mock upstream and server(s), each a subprocess bound to port 0,
+with its own data directory; they are killed at teardown whatever happens. The binary is
+`.build/debug/promptline`, or `$PROMPTLINE_BIN`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+import pytest
+import requests
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = os.environ.get("PROMPTLINE_BIN") or str(REPO / ".build" / "debug" / "promptline")
+
+#: How long a process may take to print its listening line.
+START_TIMEOUT = float(os.environ.get("PROMPTLINE_E2E_START_TIMEOUT", "30"))
+#: Task states that no longer change.
+FINISHED = {"completed", "error", "cancelled"}
+#: Fast retries, so that fault tests take well under a second per retry.
+FAST_RETRY = {"retry-base-delay": "0.05", "retry-max-delay": "0.2"}
+#: Environment variables the server reads; removed from the children's environment so
+#: the machine running the tests cannot change what they see.
+SERVER_ENV = (
+    "OPENAI_API_KEY OPENAI_BASE_URL PROMPTLINE_MODEL PROMPTLINE_MAX_TOKENS PROMPTLINE_TEMPERATURE "
+    "NUM_WORKERS PROMPTLINE_HOST PROMPTLINE_PORT PROMPTLINE_DATA_DIR REDIS_URL REDIS_HOST REDIS_PORT "
+    "REDIS_DB REDIS_PASSWORD PROMPTLINE_UPSTREAM_TIMEOUT PROMPTLINE_UPSTREAM_STREAMING "
+    "PROMPTLINE_MAX_ATTEMPTS PROMPTLINE_RETRY_BASE_DELAY PROMPTLINE_RETRY_MAX_DELAY PROMPTLINE_LEASE "
+    "PROMPTLINE_STATUS_TTL PROMPTLINE_RESULT_TTL PROMPTLINE_SHUTDOWN_GRACE PROMPTLINE_MAX_BODY_SIZE "
+    "PROMPTLINE_LOG_LEVEL LOG_LEVEL"
+).split()
+
+
+def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in SERVER_ENV}
+    env.update(extra or {})
+    return env
+
+
+def echo(prompt: str) -> str:
+    """The mock's answer to `prompt`."""
+    return "echo: " + prompt
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate, timeout: float, what: str, interval: float = 0.05):
+    """Polls `predicate` until it answers something truthy; fails after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
+
+
+class Proc:
+    """One `promptline` subprocess: stdout read by a thread, stderr sent to a file."""
+
+    def __init__(self, args: list[str], name: str, ready: str, workdir: Path, env: dict[str, str] | None = None):
+        self.args = args
+        self.name = name
+        self.stdout_lines: list[str] = []
+        self.stderr_path = workdir / f"{name}.stderr"
+        self._ready = re.compile(ready)
+        self._match: re.Match | None = None
+        self._event = threading.Event()
+        self._stderr = open(self.stderr_path, "wb")
+        self.popen = subprocess.Popen(
+            [BIN, *args],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            cwd=workdir,
+            env=clean_env(env),
+            start_new_session=True,  # a Ctrl-C on pytest does not reach it; teardown kills it
+        )
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        for raw in self.popen.stdout:
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            self.stdout_lines.append(line)
+            if self._match is None:
+                match = self._ready.search(line)
+                if match:
+                    self._match = match
+                    self._event.set()
+        self._event.set()  # stdout closed: the process is gone
+
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> re.Match:
+        self._event.wait(timeout)
+        if self._match is None:
+            code = self.popen.poll()
+            self.kill()
+            raise AssertionError(
+                f"{self.name} did not print its listening line within {timeout} s "
+                f"(exit status {code})\nargs: {self.args}\nstdout: {self.stdout_text()}\nstderr: {self.stderr_text()[-4000:]}"
+            )
+        return self._match
+
+    def stdout_text(self) -> str:
+        return "\n".join(self.stdout_lines)
+
+    def stderr_text(self) -> str:
+        if not self._stderr.closed:
+            self._stderr.flush()
+        return self.stderr_path.read_text("utf-8", "replace")
+
+    def signal(self, sig: int):
+        self.popen.send_signal(sig)
+
+    def wait_exit(self, timeout: float) -> int:
+        try:
+            code = self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"{self.name} still running {timeout} s later\nstderr: {self.stderr_text()[-4000:]}")
+        self._reader.join(5)
+        return code
+
+    def kill(self):
+        if self.popen.poll() is None:
+            self.popen.kill()
+        try:
+            self.popen.wait(10)
+        except subprocess.TimeoutExpired:
+            pass
+        self._reader.join(5)
+        self._stderr.close()
+
+
+class Mock:
+    """A running `promptline mock-upstream`."""
+
+    def __init__(self, proc: Proc, port: int):
+        self.proc = proc
+        self.port = port
+        self.base = f"http://127.0.0.1:{port}"
+        self.url = self.base + "/v1"
+        self.http = requests.Session()
+
+    def _get(self, path: str, **kw) -> requests.Response:
+        try:
+            r = self.http.get(self.base + path, timeout=10, **kw)
+        except requests.RequestException as error:
+            raise AssertionError(
+                f"GET {path} on the mock failed: {error!r}; process exit status: {self.proc.popen.poll()}\n"
+                f"stderr tail: {self.proc.stderr_text()[-3000:]}"
+            ) from error
+        r.raise_for_status()
+        return r
+
+    def calls(self, prompt: str) -> dict:
+        return self._get("/mock/calls", params={"prompt": prompt}).json()
+
+    def count(self, prompt: str) -> int:
+        return self.calls(prompt)["calls"]
+
+    def times(self, prompt: str) -> list[float]:
+        return self.calls(prompt)["times"]
+
+    def stats(self) -> dict:
+        return self._get("/mock/stats").json()
+
+    def wait_calls(self, prompt: str, at_least: int = 1, timeout: float = 30) -> list[float]:
+        """Waits until the mock has seen `prompt` at least `at_least` times; answers the call times."""
+        def seen():
+            entry = self.calls(prompt)
+            return entry["times"] if entry["calls"] >= at_least else None
+        return wait_until(seen, timeout, f"{at_least} upstream call(s) for {prompt!r}", interval=0.02)
+
+
+class Server:
+    """A running `promptline serve`, and a small client for its API."""
+
+    def __init__(self, proc: Proc, port: int, data_dir: Path):
+        self.proc = proc
+        self.port = port
+        self.data_dir = data_dir
+        self.base = f"http://127.0.0.1:{port}"
+        self.http = requests.Session()
+
+    # Raw access
+
+    def request(self, method: str, path: str, **kw) -> requests.Response:
+        try:
+            return self.http.request(method, self.base + path, timeout=kw.pop("timeout", 30), **kw)
+        except requests.RequestException as error:
+            raise AssertionError(
+                f"{method} {path} on {self.proc.name} failed: {error!r}; process exit status: {self.proc.popen.poll()}\n"
+                f"stderr tail: {self.proc.stderr_text()[-3000:]}"
+            ) from error
+
+    def get(self, path: str, **kw) -> requests.Response:
+        return self.request("GET", path, **kw)
+
+    def post(self, path: str, **kw) -> requests.Response:
+        return self.request("POST", path, **kw)
+
+    def delete(self, path: str, **kw) -> requests.Response:
+        return self.request("DELETE", path, **kw)
+
+    # The task API
+
+    def submit_raw(self, body: dict) -> requests.Response:
+        return self.post("/api/tasks", json=body)
+
+    def submit(self, prompts: list, **options) -> list[str]:
+        """Submits a batch, expects `202`, answers the task ids (one per prompt)."""
+        r = self.submit_raw({"prompts": prompts, **options})
+        assert r.status_code == 202, f"submit answered {r.status_code}: {r.text[:500]}"
+        body = r.json()
+        assert body["status"] == "queued"
+        ids = body["task_ids"]
+        assert len(ids) == len(prompts) and len(set(ids)) == len(ids)
+        return ids
+
+    def statuses(self, ids: list[str], chunk: int = 200) -> dict[str, dict]:
+        answer: dict[str, dict] = {}
+        for i in range(0, len(ids), chunk):
+            part = ids[i:i + chunk]
+            r = self.get("/api/tasks", params={"task_ids": ",".join(part)})
+            assert r.status_code == 200, f"GET /api/tasks answered {r.status_code}: {r.text[:500]}"
+            answer.update(r.json())
+        return answer
+
+    def wait(self, ids: list[str], timeout: float = 60) -> dict[str, dict]:
+        """Polls until every task is finished (completed, error or cancelled); answers their summaries."""
+        deadline = time.monotonic() + timeout
+        while True:
+            summaries = self.statuses(ids)
+            pending = {i: s["status"] for i, s in summaries.items() if s["status"] not in FINISHED}
+            if not pending:
+                return summaries
+            if time.monotonic() > deadline:
+                counts: dict[str, int] = {}
+                for status in pending.values():
+                    counts[status] = counts.get(status, 0) + 1
+                raise AssertionError(
+                    f"{len(pending)} of {len(ids)} tasks unfinished after {timeout} s: {counts}\n"
+                    f"stderr tail: {self.proc.stderr_text()[-3000:]}"
+                )
+            time.sleep(0.1)
+
+    def wait_one(self, task_id: str, timeout: float = 60) -> dict:
+        return self.wait([task_id], timeout)[task_id]
+
+    def detail(self, task_id: str) -> dict:
+        r = self.get(f"/api/tasks/{task_id}")
+        assert r.status_code == 200, f"GET /api/tasks/{task_id} answered {r.status_code}: {r.text[:500]}"
+        return r.json()
+
+    def stats(self) -> dict:
+        r = self.get("/api/stats")
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    # The process
+
+    def kill9(self):
+        self.proc.signal(signal.SIGKILL)
+        self.proc.wait_exit(10)
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 60) -> int:
+        self.proc.signal(sig)
+        return self.proc.wait_exit(timeout)
+
+
+@pytest.fixture
+def workdir(tmp_path) -> Path:
+    return tmp_path
+
+
+@pytest.fixture
+def procs():
+    """Every process a test started; all killed at teardown."""
+    started: list[Proc] = []
+    yield started
+    for proc in started:
+        proc.kill()
+
+
+@pytest.fixture
+def start_mock(procs, workdir):
+    """`start_mock("--latency-ms", "300")` starts a mock upstream and answers a `Mock`."""
+    def start(*flags: str) -> Mock:
+        proc = Proc(
+            ["mock-upstream", "--host", "127.0.0.1", "--port", "0", *flags],
+            name=f"mock{len(procs)}",
+            ready=r"^mock-upstream listening on http://[^\s]+:(\d+)/v1$",
+            workdir=workdir,
+        )
+        procs.append(proc)
+        return Mock(proc, int(proc.wait_ready().group(1)))
+    return start
+
+
+@pytest.fixture
+def mock(start_mock) -> Mock:
+    return start_mock()
+
+
+@pytest.fixture
+def start_server(procs, workdir):
+    """Starts `promptline serve`; call again with the same `data_dir` to restart on it.
+
+    `upstream` is a `Mock` or a base URL (None: no flag); keyword arguments are flags
+    (`max_attempts=3` is `--max-attempts 3`; a value of None leaves the flag out). Fast retry
+    delays, 4 workers and a fresh data directory are the defaults.
+    """
+    counter = [0]
+
+    def start(upstream, data_dir: Path | None = None, workers: int | None = 4, env: dict | None = None, **flags) -> Server:
+        counter[0] += 1
+        if data_dir is None:
+            data_dir = workdir / f"data{counter[0]}"
+        url = upstream.url if isinstance(upstream, Mock) else upstream
+        settings = {
+            "host": "127.0.0.1",
+            "port": "0",
+            "upstream-url": url,
+            "workers": workers,
+            "data-dir": str(data_dir),
+            "env-file": str(workdir / "absent.env"),
+            **FAST_RETRY,
+        }
+        settings.update({k.replace("_", "-"): v for k, v in flags.items()})
+        settings = {k: str(v) for k, v in settings.items() if v is not None}
+        args = ["serve"]
+        for key, value in settings.items():
+            args += [f"--{key}", value]
+        proc = Proc(
+            args,
+            name=f"server{counter[0]}",
+            ready=r"^promptline listening on http://[^\s]+:(\d+)$",
+            workdir=workdir,
+            env=env,
+        )
+        procs.append(proc)
+        return Server(proc, int(proc.wait_ready().group(1)), data_dir)
+
+    return start
+
+
+def run_promptline(args: list[str], workdir: Path, timeout: float = 30, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Runs `promptline ARGS` to its end."""
+    return subprocess.run(
+        [BIN, *args], cwd=workdir, env=clean_env(env), stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, timeout=timeout,
+    )
+
+
+def pytest_report_header(config):
+    return f"promptline binary: {BIN}"
+
+
+def pytest_sessionstart(session):
+    if not os.access(BIN, os.X_OK):
+        pytest.exit(f"no promptline binary at {BIN}: run `swift build` first, or set PROMPTLINE_BIN", returncode=4)
