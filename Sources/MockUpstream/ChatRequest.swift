@@ -74,7 +74,8 @@ struct ChatRequest: Decodable, Sendable {
             return "'messages' must contain at least one message."
         }
         if let maxTokens, maxTokens < 1 {
-            return "Invalid 'max_tokens': integer below minimum value. Expected a value >= 1, but got \(maxTokens) instead."
+            return "Invalid 'max_tokens': integer below minimum value. "
+                + "Expected a value >= 1, but got \(maxTokens) instead."
         }
         return nil
     }

@@ -233,7 +233,8 @@ final class MockUpstreamHandler: ChannelInboundHandler, RemovableChannelHandler 
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: "application/json")
         headers.add(name: "content-length", value: String(buffer.readableBytes))
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: .ok, headers: headers))), promise: nil)
+        let head = HTTPResponseHead(version: version, status: .ok, headers: headers)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
         let half = buffer.readSlice(length: buffer.readableBytes / 2)!
         closeAfter(context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(half)))), context: context)
     }
@@ -244,7 +245,8 @@ final class MockUpstreamHandler: ChannelInboundHandler, RemovableChannelHandler 
         headers.add(name: "cache-control", value: "no-cache")
         headers.add(name: "transfer-encoding", value: "chunked")
         addConnectionHeader(keepAlive: progress.keepAlive, to: &headers)
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: .ok, headers: headers))), promise: nil)
+        let head = HTTPResponseHead(version: version, status: .ok, headers: headers)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
         stream = progress
         continueStream(context: context)
     }
@@ -311,7 +313,8 @@ final class MockUpstreamHandler: ChannelInboundHandler, RemovableChannelHandler 
         headers.add(name: "content-type", value: "application/json")
         headers.add(name: "content-length", value: String(body.readableBytes))
         addConnectionHeader(keepAlive: keepAlive, to: &headers)
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))), promise: nil)
+        let head = HTTPResponseHead(version: version, status: status, headers: headers)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         end(keepAlive: keepAlive, context: context)
     }

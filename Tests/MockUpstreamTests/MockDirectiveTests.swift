@@ -7,7 +7,8 @@ struct MockDirectiveTests {
     @Test func readsEveryKey() throws {
         let directive = try #require(
             MockDirective(
-                in: "say hi [[mock:status=429, type=insufficient_quota,times=2,retry_after_ms=1500,latency_ms=10,stall_ms=20,token_delay_ms=5,reset,cut]] please"
+                in: "say hi [[mock:status=429, type=insufficient_quota,times=2,retry_after_ms=1500,"
+                    + "latency_ms=10,stall_ms=20,token_delay_ms=5,reset,cut]] please"
             )
         )
         #expect(directive.status == 429)

@@ -255,9 +255,8 @@ struct MockUpstreamAccountingTests {
                     group.addTask {
                         let connection = try RawHTTPConnection(port: server.port)
                         for _ in 0..<25 {
-                            try connection.send(
-                                RawHTTPConnection.request("POST", "/v1/chat/completions", body: chatBody("w\(worker % 2)"))
-                            )
+                            let body = chatBody("w\(worker % 2)")
+                            try connection.send(RawHTTPConnection.request("POST", "/v1/chat/completions", body: body))
                             _ = try connection.readResponse()
                         }
                     }

@@ -56,7 +56,8 @@ struct MockUpstreamAnswerTests {
             #expect(finishReasons(chunks) == ["stop"])
             let usageChunk = chunks[5]
             #expect((usageChunk["choices"] as? [Any])?.isEmpty == true)
-            #expect(usageChunk["usage"] as? [String: Int] == ["prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7])
+            let usage = usageChunk["usage"] as? [String: Int]
+            #expect(usage == ["prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7])
         }
     }
 
@@ -96,7 +97,8 @@ struct MockUpstreamAnswerTests {
             #expect(json["object"] as? String == "list")
             let data = json["data"] as? [[String: Any]] ?? []
             #expect(data.compactMap { $0["id"] as? String } == ["mock-model", "gpt-3.5-turbo"])
-            #expect(data.allSatisfy { $0["owned_by"] as? String == "promptline" && $0["object"] as? String == "model" })
+            #expect(data.allSatisfy { $0["owned_by"] as? String == "promptline" })
+            #expect(data.allSatisfy { $0["object"] as? String == "model" })
         }
     }
 
