@@ -19,7 +19,7 @@ public struct Bench: Sendable {
         public var drainWorkers = 64
         public var concurrencyWorkers = 1_000
         public var concurrencyLatency: Duration = .seconds(1)
-        public var concurrencyTasks = 5_000
+        public var concurrencyTasks = 10_000
         public var scenarios: Set<Scenario> = Set(Scenario.allCases)
 
         public init(executable: String) {
@@ -117,7 +117,10 @@ public struct Bench: Sendable {
             loader.process.stop()
             let start = ContinuousClock.now
             let server = try startServer(name: "drain-\(run)", upstreamPort: mock.port, workers: configuration.drainWorkers, dataDir: dataDir)
-            defer { server.process.stop() }
+            defer {
+                server.process.stop()
+                try? FileManager.default.removeItem(atPath: dataDir)
+            }
             let done = try await waitUntilFinished(count: configuration.drainTasks, port: server.port)
             let elapsed = (done - start).seconds
             runs.append(Double(configuration.drainTasks) / elapsed)

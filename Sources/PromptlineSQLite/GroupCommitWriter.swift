@@ -4,8 +4,8 @@ import Synchronization
 /// Runs writes on the database's single writer, many to a transaction.
 ///
 /// Every write waits in a queue; the writer takes all that are waiting at once and runs them
-/// in one transaction (each inside its own savepoint, so one that throws undoes only itself),
-/// commits, and only then answers each caller. Under load this turns thousands of small
+/// in one transaction, commits, and only then answers each caller. A write that throws
+/// undoes only itself (see `flush`). Under load this turns thousands of small
 /// transactions a second into a few hundred larger ones; when idle, a write is committed at
 /// once. A caller is answered only after its change is committed: that is what a `202`
 /// stands on.
@@ -64,26 +64,35 @@ final class GroupCommitWriter: Sendable {
             return state.pending
         }
         guard !batch.isEmpty else { return }
-        var errors = [Error?](repeating: nil, count: batch.count)
-        do {
-            try db.beginTransaction(.immediate)
-            for (index, write) in batch.enumerated() {
+        // The fast path: the whole batch in one transaction. Writes rarely throw; when one
+        // does, the transaction is rolled back and each write runs again in its own, so
+        // that one failure undoes only itself.
+        let errors: [Error?]
+        if batch.count > 1, (try? Self.transaction(db, { for write in batch { try write.apply(db) } })) != nil {
+            errors = Array(repeating: nil, count: batch.count)
+        } else {
+            errors = batch.map { write in
                 do {
-                    try db.inSavepoint {
-                        try write.apply(db)
-                        return .commit
-                    }
+                    try Self.transaction(db) { try write.apply(db) }
+                    return nil
                 } catch {
-                    errors[index] = error
+                    return error
                 }
             }
-            try db.commit()
-        } catch {
-            if db.isInsideTransaction { try? db.rollback() }
-            errors = [Error?](repeating: error, count: batch.count)
         }
         for (write, error) in zip(batch, errors) {
             write.finish(error)
+        }
+    }
+
+    private static func transaction(_ db: Database, _ body: () throws -> Void) throws {
+        try db.beginTransaction(.immediate)
+        do {
+            try body()
+            try db.commit()
+        } catch {
+            if db.isInsideTransaction { try? db.rollback() }
+            throw error
         }
     }
 }

@@ -34,7 +34,8 @@ public enum PromptlineApp {
             logger: logger
         )
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: pool), .init(service: app)],
+            // Started in this order, stopped in the reverse: the HTTP server first, the store last.
+            services: [.init(service: store), .init(service: pool), .init(service: app)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         ))

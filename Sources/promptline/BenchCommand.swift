@@ -17,7 +17,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .customLong("drain-workers"), help: "Workers of the draining server.") var drainWorkers = 64
     @Option(name: .customLong("concurrency-workers"), help: "Workers (C) for the concurrency figure.") var concurrencyWorkers = 1_000
     @Option(name: .customLong("concurrency-latency-ms"), help: "Upstream latency (L) for the concurrency figure.") var concurrencyLatencyMs = 1_000
-    @Option(name: .customLong("concurrency-tasks"), help: "Tasks per concurrency run.") var concurrencyTasks = 5_000
+    @Option(name: .customLong("concurrency-tasks"), help: "Tasks per concurrency run.") var concurrencyTasks = 10_000
     @Option(help: "Write the JSON report to this file as well.") var json: String?
 
     func run() async throws {
