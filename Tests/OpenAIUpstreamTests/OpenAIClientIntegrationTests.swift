@@ -171,30 +171,26 @@ import Testing
     }
 
     @Test func aStallMidStreamTimesOut() async throws {
-        try await Self.withClient(timeout: .seconds(1)) { client, _ in
-            let started = ContinuousClock.now
-            let error = await Self.failure(of: client, "wait [[mock:stall_ms=3000]]")
-            let elapsed = ContinuousClock.now - started
+        // Had the client waited out the stall, the answer would have completed: no timing check needed.
+        try await Self.withClient(timeout: .seconds(2)) { client, _ in
+            let error = await Self.failure(of: client, "wait [[mock:stall_ms=10000]]")
             #expect(error?.code == .timedOut)
-            #expect(error?.message == "no token for 1 s")
-            #expect(elapsed < .milliseconds(2500))
+            #expect(error?.message == "no token for 2 s")
         }
     }
 
     @Test func aStallBeforeThePlainAnswerTimesOut() async throws {
-        try await Self.withClient(streaming: false, timeout: .seconds(1)) { client, _ in
-            let started = ContinuousClock.now
-            let error = await Self.failure(of: client, "wait [[mock:stall_ms=3000]]")
+        try await Self.withClient(streaming: false, timeout: .seconds(2)) { client, _ in
+            let error = await Self.failure(of: client, "wait [[mock:stall_ms=10000]]")
             #expect(error?.code == .timedOut)
-            #expect(error?.message == "timed out after 1 s")
-            #expect(ContinuousClock.now - started < .milliseconds(2500))
+            #expect(error?.message == "timed out after 2 s")
         }
     }
 
     @Test func aSlowButSteadyStreamIsNotCutByTheGapTimeout() async throws {
-        try await Self.withClient(timeout: .milliseconds(400)) { client, _ in
-            // 8 tokens 150 ms apart: longer than the timeout in all, never a gap as long.
-            let result = try await client.complete(Self.request("a b c d e f g [[mock:token_delay_ms=150]]")) { _ in }
+        try await Self.withClient(timeout: .seconds(2)) { client, _ in
+            // 9 chunks 300 ms apart: longer than the timeout in all, never a gap as long.
+            let result = try await client.complete(Self.request("a b c d e f g [[mock:token_delay_ms=300]]")) { _ in }
             #expect(result.content.hasPrefix("echo: a b c d e f g"))
         }
     }
@@ -205,13 +201,13 @@ import Testing
         let mock = try await MockUpstreamServer.start(mockConfiguration)
         let client = OpenAIClient(
             configuration: .init(
-                baseURL: "http://127.0.0.1:\(mock.port)/v1", timeout: .seconds(1),
-                maximumStreamDuration: .milliseconds(500)
+                baseURL: "http://127.0.0.1:\(mock.port)/v1", timeout: .seconds(3),
+                maximumStreamDuration: .seconds(1)
             )
         )
-        let error = await Self.failure(of: client, "a b c d e f g [[mock:token_delay_ms=150]]")
+        let error = await Self.failure(of: client, "a b c d e f g [[mock:token_delay_ms=400]]")
         #expect(error?.code == .timedOut)
-        #expect(error?.message == "timed out after 0.5 s")
+        #expect(error?.message == "timed out after 1 s")
         try await client.shutdown()
         try await mock.shutdown()
     }
@@ -219,12 +215,10 @@ import Testing
     @Test func connectionRefusedNamesTheEndpoint() async throws {
         let port = try closedLoopbackPort()
         let client = OpenAIClient(configuration: .init(baseURL: "http://127.0.0.1:\(port)/v1", timeout: .seconds(5)))
-        let started = ContinuousClock.now
         let error = await Self.failure(of: client, "anyone there?")
         #expect(error?.code == .connectionFailed)
         #expect(error?.message == "connection refused to 127.0.0.1:\(port)")
         #expect(error?.isRetryable == true)
-        #expect(ContinuousClock.now - started < .seconds(2))
         try await client.shutdown()
     }
 
