@@ -12,8 +12,6 @@ struct ChatStreamAccumulator {
     /// `data: [DONE]` arrived: the answer is whole, whatever follows.
     private(set) var sawDone = false
 
-    private let decoder = JSONDecoder()
-
     /// Whether the answer is whole once the body has ended cleanly: after `[DONE]`, or
     /// after a chunk with a `finish_reason` (some servers end there).
     var isComplete: Bool { sawDone || finishReason != nil }
@@ -34,7 +32,7 @@ struct ChatStreamAccumulator {
         }
         let payload: StreamPayload
         do {
-            payload = try decoder.decode(StreamPayload.self, from: Data(event.data.utf8))
+            payload = try StreamPayload(JSONValue.parse(event.data))
         } catch {
             if event.event == "error" {
                 throw UpstreamError.embedded(.init(message: event.data))
@@ -69,25 +67,41 @@ extension ChatStreamAccumulator {
 }
 
 /// A stream event's body: a chunk, or an error in its place.
-private struct StreamPayload: Decodable {
+private struct StreamPayload {
     var choices: [ChatCompletionChunk.Choice]
     var model: String?
     var usage: TokenUsage?
     var error: OpenAIErrorResponse.Detail?
 
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        choices = try container.decodeIfPresent([ChatCompletionChunk.Choice].self, forKey: .choices) ?? []
-        model = try container.decodeIfPresent(String.self, forKey: .model)
-        usage = try container.decodeIfPresent(TokenUsage.self, forKey: .usage)
-        if let detail = try? container.decodeIfPresent(OpenAIErrorResponse.Detail.self, forKey: .error) {
-            error = detail
-        } else if let message = try? container.decodeIfPresent(String.self, forKey: .error) {
-            error = OpenAIErrorResponse.Detail(message: message)
+    init(_ json: JSONValue) throws {
+        guard case .object = json else { throw JSONParseError(message: "a chunk is not a JSON object") }
+        choices = (json["choices"]?.array ?? []).map { choice in
+            ChatCompletionChunk.Choice(
+                index: choice["index"]?.int,
+                delta: .init(role: choice["delta"]?["role"]?.string, content: choice["delta"]?["content"]?.string),
+                finishReason: choice["finish_reason"]?.string
+            )
         }
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case choices, model, usage, error
+        model = json["model"]?.string
+        if let usage = json["usage"], case .object = usage {
+            let prompt = usage["prompt_tokens"]?.int ?? 0
+            let completion = usage["completion_tokens"]?.int ?? 0
+            self.usage = TokenUsage(
+                promptTokens: prompt, completionTokens: completion, totalTokens: usage["total_tokens"]?.int ?? prompt + completion)
+        }
+        switch json["error"] {
+        case .object?:
+            let detail = json["error"]!
+            error = OpenAIErrorResponse.Detail(
+                message: detail["message"]?.string ?? "",
+                type: detail["type"]?.string,
+                param: detail["param"]?.string,
+                code: detail["code"]?.string ?? detail["code"]?.int.map(String.init)
+            )
+        case .string(let message)?:
+            error = OpenAIErrorResponse.Detail(message: message)
+        default:
+            error = nil
+        }
     }
 }

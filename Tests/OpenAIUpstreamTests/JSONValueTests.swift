@@ -1,0 +1,53 @@
+import Foundation
+@testable import OpenAIUpstream
+import Testing
+
+@Suite struct JSONValueTests {
+    @Test func readsEveryKindOfValue() throws {
+        let value = try JSONValue.parse(#" {"a": [1, -2.5, 3e2, true, false, null], "b": {"c": "d"}, "e": {}, "f": []} "#)
+        #expect(value == .object([
+            "a": .array([.number(1), .number(-2.5), .number(300), .bool(true), .bool(false), .null]),
+            "b": .object(["c": .string("d")]),
+            "e": .object([:]),
+            "f": .array([]),
+        ]))
+    }
+
+    @Test(arguments: [
+        (#""plain""#, "plain"),
+        (#""quote \" backslash \\ slash \/""#, "quote \" backslash \\ slash /"),
+        (#""\b\f\n\r\t""#, "\u{8}\u{C}\n\r\t"),
+        (#""\u00e9 \u20AC""#, "é €"),
+        (#""\ud83d\ude00 emoji""#, "😀 emoji"),
+        (#""raw é 😀 日本""#, "raw é 😀 日本"),
+        (#""nul \u0000 inside""#, "nul \u{0} inside"),
+    ])
+    func decodesStrings(json: String, expected: String) throws {
+        #expect(try JSONValue.parse(json) == .string(expected))
+    }
+
+    @Test(arguments: [
+        "", "{", "[1,", #"{"a" 1}"#, #"{"a": 1,}"#, "[1 2]", "tru", "nul", #""open"#, #""\x""#, #""\ud83d alone""#,
+        #""\ude00""#, "+1", ".5", "1 2", "{} []", "\"tab\there\"", "--1",
+    ])
+    func refusesMalformedDocuments(json: String) {
+        #expect(throws: JSONParseError.self) { try JSONValue.parse(json) }
+    }
+
+    @Test func agreesWithJSONSerializationOnAChunk() throws {
+        let chunk = #"{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":" w\u00f6rld \"q\""},"finish_reason":null}]}"#
+        let value = try JSONValue.parse(chunk)
+        let reference = try #require(try JSONSerialization.jsonObject(with: Data(chunk.utf8)) as? [String: Any])
+        let choices = try #require(reference["choices"] as? [[String: Any]])
+        let delta = try #require(choices.first?["delta"] as? [String: Any])
+        #expect(value["choices"]?.array?.first?["delta"]?["content"]?.string == delta["content"] as? String)
+        #expect(value["model"]?.string == "m")
+        #expect(value["choices"]?.array?.first?["finish_reason"] == .null)
+        #expect(value["created"]?.int == 1)
+    }
+
+    @Test func deepNestingIsRefusedNotACrash() {
+        let deep = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
+        #expect(throws: JSONParseError.self) { try JSONValue.parse(deep) }
+    }
+}
