@@ -235,14 +235,8 @@ public struct Bench: Sendable {
         throw BenchError("tasks did not finish within \(timeout)")
     }
 
+    /// The part of `GET /api/stats` the benchmark reads.
     struct Stats: Decodable {
-        struct Queue: Decodable {
-            var queued: Int
-            var processing: Int
-            var completed: Int
-            var error: Int
-            var cancelled: Int
-        }
-        var queue: Queue
+        var queue: QueueCounts
     }
 }

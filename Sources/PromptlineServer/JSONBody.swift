@@ -35,8 +35,6 @@ enum JSONBody {
             return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
         } catch let error as DecodingError {
             throw APIError(Self.status(of: error), Self.describe(error))
-        } catch let error as APIError {
-            throw error
         }
     }
 
