@@ -20,10 +20,12 @@ apt_install() {
     }
 }
 
-# System packages: SQLite for the embedded store, Python for the end-to-end suite.
+# System packages: SQLite for the embedded store, Python for the end-to-end suite,
+# Redis for the Redis store's tests.
 missing=()
 dpkg -s libsqlite3-dev >/dev/null 2>&1 || missing+=(libsqlite3-dev)
 command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-pip)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "==> installing ${missing[*]}"
     apt_install "${missing[@]}"
@@ -36,6 +38,43 @@ if ! python3 -c 'import pytest, requests' >/dev/null 2>&1; then
         || python3 -m pip install --quiet --break-system-packages pytest requests \
         || apt_install python3-pytest python3-requests
 fi
+
+# A private Redis for the suites (the Swift store tests and the end-to-end Redis tests read
+# PROMPTLINE_TEST_REDIS_URL): a free loopback port, a scratch directory, no persistence,
+# stopped and removed on exit whatever happens.
+redis_dir=""
+redis_pid=""
+redis_port=""
+stop_redis() {
+    if [ -n "$redis_pid" ]; then
+        redis-cli -h 127.0.0.1 -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
+        kill "$redis_pid" 2>/dev/null || true
+        wait "$redis_pid" 2>/dev/null || true
+        redis_pid=""
+    fi
+    if [ -n "$redis_dir" ]; then rm -rf "$redis_dir"; redis_dir=""; fi
+}
+trap stop_redis EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+redis_dir="$(mktemp -d "${TMPDIR:-/tmp}/promptline-test-redis.XXXXXX")"
+redis_port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
+redis-server --port "$redis_port" --bind 127.0.0.1 --protected-mode no --dir "$redis_dir" \
+    --save "" --appendonly no --daemonize no --logfile "$redis_dir/redis.log" &
+redis_pid=$!
+for _ in $(seq 100); do
+    if [ "$(redis-cli -h 127.0.0.1 -p "$redis_port" ping 2>/dev/null)" = "PONG" ]; then break; fi
+    if ! kill -0 "$redis_pid" 2>/dev/null; then break; fi
+    sleep 0.1
+done
+if [ "$(redis-cli -h 127.0.0.1 -p "$redis_port" ping 2>/dev/null)" != "PONG" ]; then
+    echo "test.sh: redis-server did not answer on port $redis_port" >&2
+    cat "$redis_dir/redis.log" >&2 2>/dev/null || true
+    exit 1
+fi
+export PROMPTLINE_TEST_REDIS_URL="redis://127.0.0.1:$redis_port"
+echo "==> redis-server on $PROMPTLINE_TEST_REDIS_URL"
 
 echo "==> swift build"
 swift build
