@@ -3,6 +3,11 @@
 Every test gets its own mock upstream and server(s), each a subprocess bound to port 0,
 with its own data directory; they are killed at teardown whatever happens. The binary is
 `.build/debug/promptline`, or `$PROMPTLINE_BIN`.
+
+Redis: `redis_server` / `start_redis` start a private `redis-server` per test (AOF on, so it
+can be killed and restarted); `shared_redis` is the Redis of `$PROMPTLINE_TEST_REDIS_URL`
+(scripts/test.sh starts one), or one started for the session, and tests sharing it keep
+apart by `redis_prefix`. `redis-server` missing is a failure, never a skip.
 """
 
 from __future__ import annotations
@@ -10,12 +15,14 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import threading
 import time
 import urllib.parse
+import uuid
 from pathlib import Path
 
 import pytest
@@ -38,7 +45,7 @@ SERVER_ENV = (
     "REDIS_DB REDIS_PASSWORD PROMPTLINE_UPSTREAM_TIMEOUT PROMPTLINE_UPSTREAM_STREAMING "
     "PROMPTLINE_MAX_ATTEMPTS PROMPTLINE_RETRY_BASE_DELAY PROMPTLINE_RETRY_MAX_DELAY PROMPTLINE_LEASE "
     "PROMPTLINE_STATUS_TTL PROMPTLINE_RESULT_TTL PROMPTLINE_SHUTDOWN_GRACE PROMPTLINE_MAX_BODY_SIZE "
-    "PROMPTLINE_LOG_LEVEL LOG_LEVEL"
+    "PROMPTLINE_LOG_LEVEL LOG_LEVEL PROMPTLINE_REDIS_PREFIX PROMPTLINE_INSTANCE_ID PROMPTLINE_HEARTBEAT_INTERVAL"
 ).split()
 
 
@@ -274,6 +281,11 @@ class Server:
         assert r.status_code == 200, r.text
         return r.json()
 
+    def cluster(self) -> dict:
+        r = self.get("/api/cluster")
+        assert r.status_code == 200, f"GET /api/cluster answered {r.status_code}: {r.text[:500]}"
+        return r.json()
+
     # The process
 
     def kill9(self):
@@ -325,11 +337,15 @@ def start_server(procs, workdir):
 
     `upstream` is a `Mock` or a base URL (None: no flag); keyword arguments are flags
     (`max_attempts=3` is `--max-attempts 3`; a value of None leaves the flag out). Fast retry
-    delays, 4 workers and a fresh data directory are the defaults.
+    delays, 4 workers and a fresh data directory are the defaults. `redis` (a `RedisServer`,
+    `shared_redis` or a URL) adds `--redis-url`; with it, pass `redis_prefix=...`,
+    `instance_id=...`, `heartbeat_interval=...` like any other flag. The data directory flag
+    is still given (the Redis store ignores it).
     """
     counter = [0]
 
-    def start(upstream, data_dir: Path | None = None, workers: int | None = 4, env: dict | None = None, **flags) -> Server:
+    def start(upstream, data_dir: Path | None = None, workers: int | None = 4, env: dict | None = None,
+              redis: "RedisEndpoint | str | None" = None, **flags) -> Server:
         counter[0] += 1
         if data_dir is None:
             data_dir = workdir / f"data{counter[0]}"
@@ -343,6 +359,8 @@ def start_server(procs, workdir):
             "env-file": str(workdir / "absent.env"),
             **FAST_RETRY,
         }
+        if redis is not None:
+            settings["redis-url"] = redis.url if isinstance(redis, RedisEndpoint) else redis
         settings.update({k.replace("_", "-"): v for k, v in flags.items()})
         settings = {k: str(v) for k, v in settings.items() if v is not None}
         args = ["serve"]
@@ -359,6 +377,228 @@ def start_server(procs, workdir):
         return Server(proc, int(proc.wait_ready().group(1)), data_dir)
 
     return start
+
+
+# Redis
+
+REDIS_SERVER = shutil.which("redis-server")
+REDIS_CLI = shutil.which("redis-cli")
+#: How long a redis-server may take to answer PING after it was started.
+REDIS_START_TIMEOUT = 20.0
+
+
+def require_redis():
+    """Fails (never skips) the test when the Redis programs are missing."""
+    missing = [name for name, path in (("redis-server", REDIS_SERVER), ("redis-cli", REDIS_CLI)) if path is None]
+    if missing:
+        pytest.fail(
+            f"{' and '.join(missing)} not found on PATH: the Redis store tests need them "
+            "(Debian package `redis-server`; ./scripts/test.sh installs it)",
+            pytrace=False,
+        )
+
+
+class RedisEndpoint:
+    """Where a Redis listens, and `redis-cli` against it."""
+
+    def __init__(self, host: str, port: int, password: str | None = None, db: int = 0):
+        self.host = host
+        self.port = port
+        self.password = password
+        self.db = db
+
+    @classmethod
+    def from_url(cls, url: str) -> "RedisEndpoint":
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme != "redis" or not parts.port:
+            raise ValueError(f"not a redis://host:port URL: {url!r}")
+        db = int(parts.path.strip("/") or 0)
+        password = urllib.parse.unquote(parts.password) if parts.password else None
+        return cls(parts.hostname or "127.0.0.1", parts.port, password, db)
+
+    @property
+    def url(self) -> str:
+        auth = f":{urllib.parse.quote(self.password, safe='')}@" if self.password else ""
+        db = f"/{self.db}" if self.db else ""
+        return f"redis://{auth}{self.host}:{self.port}{db}"
+
+    def cli_args(self, db: int | None = None) -> list[str]:
+        args = [REDIS_CLI or "redis-cli", "-h", self.host, "-p", str(self.port)]
+        if self.password:
+            args += ["-a", self.password, "--no-auth-warning"]
+        args += ["-n", str(self.db if db is None else db)]
+        return args
+
+    def cli(self, *args: str, db: int | None = None, timeout: float = 10, check: bool = True) -> str:
+        """Runs `redis-cli ARGS` against this Redis; answers its standard output without the last newline.
+
+        Replies come as redis-cli prints them when not on a terminal: one element per line, no
+        quotes, and an error reply as `ERR ...` (redis-cli still exits 0 for those)."""
+        done = subprocess.run(
+            [*self.cli_args(db), *map(str, args)], stdin=subprocess.DEVNULL,
+            capture_output=True, text=True, timeout=timeout,
+        )
+        if check and done.returncode != 0:
+            raise AssertionError(
+                f"redis-cli {' '.join(map(str, args))} on port {self.port} exited {done.returncode}: "
+                f"{done.stderr.strip() or done.stdout.strip()}"
+            )
+        return done.stdout.removesuffix("\n")
+
+    def cli_lines(self, *args: str, **kw) -> list[str]:
+        out = self.cli(*args, **kw)
+        return out.split("\n") if out else []
+
+    def ping(self) -> bool:
+        try:
+            return self.cli("ping", timeout=5, check=False) == "PONG"
+        except subprocess.TimeoutExpired:
+            return False
+
+
+class RedisServer(RedisEndpoint):
+    """A private `redis-server` on a free loopback port, in its own directory.
+
+    Append-only file on, fsync'ed on every write, no RDB snapshots, unless `appendonly=False`;
+    `extra` are more `redis-server` arguments (`"--maxmemory-policy", "allkeys-lru"`).
+    `restart()` starts it again on the same port and directory, so it reloads its AOF.
+    """
+
+    def __init__(self, directory: Path, *extra: str, appendonly: bool = True, password: str | None = None):
+        require_redis()
+        super().__init__("127.0.0.1", 0, password)
+        self.dir = Path(directory)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.extra = list(extra)
+        self.appendonly = appendonly
+        self.log_path = self.dir / "redis.log"
+        self.popen: subprocess.Popen | None = None
+        self.starts = 0
+        for attempt in range(5):  # a free port can be taken between choosing it and binding it
+            self.port = closed_port()
+            try:
+                self.start()
+                return
+            except AssertionError:
+                if attempt == 4:
+                    raise
+
+    def args(self) -> list[str]:
+        args = [
+            REDIS_SERVER or "redis-server",
+            "--port", str(self.port), "--bind", "127.0.0.1", "--protected-mode", "no",
+            "--dir", str(self.dir), "--logfile", str(self.log_path), "--daemonize", "no", "--save", "",
+        ]
+        if self.appendonly:
+            args += ["--appendonly", "yes", "--appendfsync", "always"]
+        else:
+            args += ["--appendonly", "no"]
+        if self.password:
+            args += ["--requirepass", self.password]
+        return args + self.extra
+
+    def start(self):
+        """Starts the process (it must not be running) and waits until it answers PING."""
+        assert not self.running, "redis-server already running"
+        self.starts += 1
+        self.popen = subprocess.Popen(
+            self.args(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            cwd=self.dir, start_new_session=True,
+        )
+        deadline = time.monotonic() + REDIS_START_TIMEOUT
+        while not self.ping():
+            if self.popen.poll() is not None or time.monotonic() > deadline:
+                code = self.popen.poll()
+                self.kill9()
+                raise AssertionError(
+                    f"redis-server on port {self.port} did not answer PING (exit status {code})\n"
+                    f"log tail: {self.log_tail()}"
+                )
+            time.sleep(0.05)
+
+    @property
+    def running(self) -> bool:
+        return self.popen is not None and self.popen.poll() is None
+
+    def log_tail(self, chars: int = 3000) -> str:
+        try:
+            return self.log_path.read_text("utf-8", "replace")[-chars:]
+        except FileNotFoundError:
+            return "(no log)"
+
+    def kill9(self):
+        """SIGKILL: no shutdown, no final write; what the AOF holds is what survives."""
+        if self.popen is not None and self.popen.poll() is None:
+            self.popen.kill()
+        if self.popen is not None:
+            try:
+                self.popen.wait(10)
+            except subprocess.TimeoutExpired:
+                pass
+
+    def stop(self):
+        """A clean shutdown (SHUTDOWN, which writes the AOF out), then waits for the exit."""
+        if not self.running:
+            return
+        try:
+            self.cli("shutdown", timeout=10, check=False)
+        except subprocess.TimeoutExpired:
+            pass
+        try:
+            self.popen.wait(10)
+        except subprocess.TimeoutExpired:
+            self.kill9()
+
+    def restart(self):
+        """Starts it again on the same port and directory (after `kill9()` or `stop()`)."""
+        if self.running:
+            self.stop()
+        self.start()
+
+
+@pytest.fixture
+def start_redis(workdir):
+    """`start_redis("--maxmemory-policy", "allkeys-lru", appendonly=False)` answers a `RedisServer`."""
+    started: list[RedisServer] = []
+
+    def start(*extra: str, appendonly: bool = True, password: str | None = None) -> RedisServer:
+        server = RedisServer(workdir / f"redis{len(started)}", *extra, appendonly=appendonly, password=password)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.kill9()
+
+
+@pytest.fixture
+def redis_server(start_redis) -> RedisServer:
+    """A private Redis for this test: AOF with fsync always, free to kill -9 and restart."""
+    return start_redis()
+
+
+@pytest.fixture(scope="session")
+def shared_redis(tmp_path_factory):
+    """The Redis of `$PROMPTLINE_TEST_REDIS_URL`, or one started for the whole session.
+
+    Tests must not kill it, flush it, or change its configuration; they keep apart by prefix."""
+    require_redis()
+    url = os.environ.get("PROMPTLINE_TEST_REDIS_URL")
+    if url:
+        endpoint = RedisEndpoint.from_url(url)
+        if not endpoint.ping():
+            pytest.fail(f"PROMPTLINE_TEST_REDIS_URL={url} does not answer PING", pytrace=False)
+        yield endpoint
+        return
+    server = RedisServer(tmp_path_factory.mktemp("shared-redis"), appendonly=False)
+    yield server
+    server.kill9()
+
+
+@pytest.fixture
+def redis_prefix() -> str:
+    """A key prefix of its own for this test (`--redis-prefix`)."""
+    return f"e2e-{uuid.uuid4().hex[:12]}:"
 
 
 def run_promptline(args: list[str], workdir: Path, timeout: float = 30, env: dict | None = None) -> subprocess.CompletedProcess:
