@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // The task model, the store protocol, retry policy and the worker pool.
@@ -42,6 +43,26 @@ let package = Package(
             dependencies: [
                 "PromptlineCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // A Redis client on SwiftNIO: RESP3, pipelining, a connection pool, scripts, pub/sub.
+        .target(
+            name: "RedisClient",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The Redis store: many instances share one queue.
+        .target(
+            name: "PromptlineRedis",
+            dependencies: [
+                "PromptlineCore",
+                "RedisClient",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -110,6 +131,18 @@ let package = Package(
             ]
         ),
         .testTarget(name: "MockUpstreamTests", dependencies: ["MockUpstream"]),
+        .testTarget(
+            name: "RedisClientTests",
+            dependencies: [
+                "RedisClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "PromptlineRedisTests",
+            dependencies: ["PromptlineRedis", "PromptlineStoreContract", "RedisClient"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,81 @@
+import Foundation
+
+/// Where Redis is and how to talk to it.
+public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+    public var database: Int
+    public var username: String?
+    /// Sent with `HELLO … AUTH` (or `AUTH`); never logged or shown.
+    public var password: String?
+    /// TLS (a `rediss://` URL).
+    public var tls: Bool
+    /// How long a connection may take to open, handshake included.
+    public var connectTimeout: Duration
+    /// How long a command may wait for its reply before its connection is closed.
+    public var commandTimeout: Duration
+    /// How many connections the pool keeps; commands are pipelined on each.
+    public var connectionCount: Int
+    /// The first wait before reconnecting after a failure; it doubles up to `reconnectMaxDelay`.
+    public var reconnectBaseDelay: Duration
+    public var reconnectMaxDelay: Duration
+    /// The name each connection gives itself (`CLIENT SETNAME`), seen in `CLIENT LIST`.
+    public var clientName: String?
+
+    public init(
+        host: String = "127.0.0.1", port: Int = 6379, database: Int = 0,
+        username: String? = nil, password: String? = nil, tls: Bool = false,
+        connectTimeout: Duration = .seconds(5), commandTimeout: Duration = .seconds(30),
+        connectionCount: Int = 4,
+        reconnectBaseDelay: Duration = .milliseconds(100), reconnectMaxDelay: Duration = .seconds(2),
+        clientName: String? = "promptline"
+    ) {
+        self.host = host
+        self.port = port
+        self.database = database
+        self.username = username
+        self.password = password
+        self.tls = tls
+        self.connectTimeout = connectTimeout
+        self.commandTimeout = commandTimeout
+        self.connectionCount = connectionCount
+        self.reconnectBaseDelay = reconnectBaseDelay
+        self.reconnectMaxDelay = reconnectMaxDelay
+        self.clientName = clientName
+    }
+
+    /// Reads `redis://[[username]:password@]host[:port][/database]`, or `rediss://…` for TLS.
+    public init(url: String) throws(RedisURLError) {
+        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased() else {
+            throw RedisURLError(reason: "not a URL")
+        }
+        guard scheme == "redis" || scheme == "rediss" else {
+            throw RedisURLError(reason: "the scheme must be redis:// or rediss://, not \(scheme)://")
+        }
+        guard let host = components.host, !host.isEmpty else { throw RedisURLError(reason: "no host") }
+        self.init(host: host, port: components.port ?? 6379, tls: scheme == "rediss")
+        if let port = components.port, !(1...65_535).contains(port) { throw RedisURLError(reason: "port out of range") }
+        let user = components.percentEncodedUser.flatMap { $0.removingPercentEncoding }
+        username = user?.isEmpty == false ? user : nil
+        password = components.percentEncodedPassword.flatMap { $0.removingPercentEncoding }
+        let path = components.path.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+        if !path.isEmpty {
+            guard let database = Int(path), database >= 0 else {
+                throw RedisURLError(reason: "the path must be a database number, not \"\(path)\"")
+            }
+            self.database = database
+        }
+    }
+
+    /// The address, with the password masked.
+    public var description: String {
+        let credentials = password == nil ? (username.map { "\($0)@" } ?? "") : "\(username ?? ""):***@"
+        return "\(tls ? "rediss" : "redis")://\(credentials)\(host):\(port)/\(database)"
+    }
+}
+
+/// A Redis URL that cannot be used; the reason never repeats a password.
+public struct RedisURLError: Error, Hashable, CustomStringConvertible {
+    public var reason: String
+    public var description: String { "bad Redis URL: \(reason)" }
+}

@@ -1,0 +1,34 @@
+import NIOCore
+
+/// A Lua script, run with `EVALSHA` and loaded (again) whenever Redis says `NOSCRIPT` —
+/// after a restart or a `SCRIPT FLUSH`, scripts come back by themselves.
+public struct RedisScript: Sendable, Hashable {
+    /// A short name for logs and errors.
+    public var name: String
+    public var source: String
+
+    public init(name: String, source: String) {
+        self.name = name
+        self.source = source
+    }
+
+    /// One argument of a script call.
+    public enum Argument: Sendable, Hashable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral {
+        case string(String)
+        case bytes(ByteBuffer)
+        case integer(Int64)
+        case double(Double)
+
+        public init(stringLiteral value: String) { self = .string(value) }
+        public init(integerLiteral value: Int64) { self = .integer(value) }
+
+        func encode(into encoder: inout RESPCommandEncoder) {
+            switch self {
+            case .string(let text): encoder.append(text)
+            case .bytes(let bytes): encoder.append(bytes)
+            case .integer(let number): encoder.append(number)
+            case .double(let number): encoder.append(number)
+            }
+        }
+    }
+}

@@ -1,0 +1,87 @@
+import Logging
+import NIOCore
+import NIOPosix
+
+/// Listens to pub/sub channels on a connection of its own, and comes back by itself after
+/// the connection is lost.
+///
+/// Messages published while it was away are lost (pub/sub keeps nothing), so it calls
+/// `onReconnect` each time it has subscribed again: the place to look for anything missed.
+public struct RedisSubscriber: Sendable {
+    /// A message published on a channel.
+    public struct Message: Sendable, Hashable {
+        public var channel: String
+        public var payload: ByteBuffer
+    }
+
+    public let configuration: RedisConfiguration
+    public let channels: [String]
+    private let eventLoopGroup: any EventLoopGroup
+    private let logger: Logger
+
+    public init(
+        _ configuration: RedisConfiguration, channels: [String],
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger
+    ) {
+        self.configuration = configuration
+        self.channels = channels
+        self.eventLoopGroup = eventLoopGroup
+        self.logger = logger
+    }
+
+    /// Runs until the task is cancelled: subscribes, hands every message to `onMessage`,
+    /// and reconnects with backoff whenever the connection is lost.
+    public func run(
+        onMessage: @escaping @Sendable (Message) -> Void,
+        onReconnect: @escaping @Sendable () -> Void = {}
+    ) async {
+        var failures = 0
+        while !Task.isCancelled {
+            let (stream, continuation) = AsyncStream.makeStream(of: RESPValue.self)
+            do {
+                let connection = try await RedisConnection.connect(configuration, eventLoopGroup: eventLoopGroup) { push in
+                    continuation.yield(push)
+                }
+                connection.channel.closeFuture.whenComplete { _ in continuation.finish() }
+                var encoder = RESPCommandEncoder(allocator: connection.channel.allocator)
+                encoder.start("SUBSCRIBE")
+                encoder.append(contentsOf: channels)
+                encoder.finish()
+                connection.writeExpectingPushReplies(encoder)
+                await withTaskCancellationHandler {
+                    for await push in stream {
+                        guard let message = Self.message(push) else {
+                            if Self.kind(of: push) == "subscribe" {
+                                if failures > 0 { logger.notice("subscribed to Redis again") }
+                                failures = 0
+                                onReconnect()
+                            }
+                            continue
+                        }
+                        onMessage(message)
+                    }
+                } onCancel: {
+                    connection.channel.close(promise: nil)
+                }
+            } catch {
+                if failures == 0 {
+                    logger.warning("cannot subscribe on Redis; retrying", metadata: ["error": "\(error.message)"])
+                }
+            }
+            continuation.finish()
+            failures += 1
+            let delay = min(configuration.reconnectBaseDelay * (1 << min(failures, 16)), configuration.reconnectMaxDelay)
+            try? await Task.sleep(for: delay)
+        }
+    }
+
+    static func kind(of push: RESPValue) -> String? {
+        push.elements?.first?.string
+    }
+
+    static func message(_ push: RESPValue) -> Message? {
+        guard let elements = push.elements, elements.count == 3, elements[0].string == "message",
+              let channel = elements[1].string, case .bulkString(let payload) = elements[2] else { return nil }
+        return Message(channel: channel, payload: payload)
+    }
+}
