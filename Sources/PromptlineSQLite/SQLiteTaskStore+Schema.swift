@@ -66,13 +66,9 @@ extension SQLiteTaskStore {
                 model = task.request.model
                 maxTokens = task.request.maxTokens
                 temperature = task.request.temperature
-                let messages = task.request.messages
-                if messages.count == 1, messages[0].role == "user" {
-                    prompt = Data(messages[0].content.utf8)
-                } else {
-                    self.messages = String(decoding: try JSONEncoder().encode(messages), as: UTF8.self)
-                }
-                metadata = task.metadata.isEmpty ? nil : String(decoding: try JSONEncoder().encode(task.metadata), as: UTF8.self)
+                prompt = StoredRequest.prompt(of: task.request).map { Data($0.utf8) }
+                messages = try StoredRequest.messagesJSON(of: task.request)
+                metadata = try StoredRequest.metadataJSON(task.metadata)
             }
         }
 
@@ -80,12 +76,9 @@ extension SQLiteTaskStore {
         static let requestColumns = "model, max_tokens, temperature, prompt, messages"
 
         static func request(_ row: Row) throws -> ChatRequest {
-            let messages: [ChatMessage]
-            if let prompt = row["prompt"] as Data? {
-                messages = [ChatMessage(role: "user", content: String(decoding: prompt, as: UTF8.self))]
-            } else {
-                messages = try JSONDecoder().decode([ChatMessage].self, from: Data((row["messages"] as String? ?? "[]").utf8))
-            }
+            let messages = try StoredRequest.messages(
+                prompt: (row["prompt"] as Data?).map { String(decoding: $0, as: UTF8.self) }, json: row["messages"]
+            )
             return ChatRequest(model: row["model"], messages: messages, maxTokens: row["max_tokens"], temperature: row["temperature"])
         }
 
@@ -97,7 +90,7 @@ extension SQLiteTaskStore {
                 status: TaskStatus(rawValue: statusName) ?? .error,
                 request: try request(row),
                 priority: row["priority"],
-                metadata: try metadata.map { try JSONDecoder().decode([String: String].self, from: Data($0.utf8)) } ?? [:],
+                metadata: try StoredRequest.metadata(json: metadata),
                 result: (row["result"] as Data?).map { String(decoding: $0, as: UTF8.self) },
                 error: row["error"],
                 progress: row["progress"],

@@ -320,8 +320,8 @@ public struct EVALSHA: RedisCommand {
 }
 
 extension Duration {
-    /// Whole milliseconds, rounded up.
-    var milliseconds: Int64 {
+    /// Whole milliseconds, rounded up: the unit Redis counts time in.
+    public var milliseconds: Int64 {
         let (seconds, attoseconds) = components
         return seconds * 1_000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
     }

@@ -1,0 +1,308 @@
+import RedisClient
+
+/// The store's state changes, each one atomic Lua script.
+///
+/// Keys, under the configured prefix `P`:
+/// - `P task:<id>`: a hash per task (fields below).
+/// - `P tasks:ready`: the queue, a sorted set with every score 0, so that members sort by
+///   their bytes: `rank` then id, where rank is 16 hex digits of the inverted priority and
+///   15 decimal digits of the enqueue sequence — highest priority first, oldest first.
+/// - `P tasks:delayed`: tasks waiting out a retry delay, scored by when they may run.
+/// - `P tasks:leases`: tasks in flight, scored by when their lease runs out.
+/// - `P tasks:finished`: finished tasks, scored by when they expire; members are
+///   `c|<id>`, `e|<id>` or `x|<id>` (completed, error, cancelled) so that purging knows
+///   which count to lower even if the hash is already gone.
+/// - `P tasks:counts`: how many finished tasks of each kind are kept.
+/// - `P tasks:seq`: the enqueue sequence. `P idempotency:<key>`: the ids a key stored.
+/// - `P tasks:wake`: the pub/sub channel that wakes idle workers on every instance.
+///
+/// Task hash fields: `st` status, `rk` rank, `pr` priority, `model`, `mt` max tokens,
+/// `temp`, `p` the prompt (a single user message) or `msgs` (JSON messages), `meta`
+/// (JSON), `att` deliveries, `tok` fencing token, `q`/`s`/`f` queued, started and
+/// finished times (ms), `prog`, `res`, `err`, `pt`/`ct`/`tt` token usage, `by` the model
+/// that answered, `exp` when a finished task expires (ms).
+///
+/// Every script reads the time from Redis (`TIME`), so instances whose clocks disagree
+/// still agree on leases and expiry. Writing scripts carry the `#!lua` shebang: Redis then
+/// refuses them up front when it is out of memory, which keeps a batch all or nothing.
+/// Scripts build key names from the prefix, so the store does not run on Redis Cluster.
+enum Scripts {
+    private static let header = """
+        local P = ARGV[1]
+        local function now_ms()
+          local t = redis.call('TIME')
+          return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        end
+        local function held(key, token)
+          local f = redis.call('HMGET', key, 'st', 'tok')
+          return f[1] == 'processing' and f[2] == token
+        end
+        -- Hashes outlive their expiry by an hour, as a backstop should no instance purge.
+        local BACKSTOP = 3600000
+        local function finish(id, key, kind, now, ttl)
+          redis.call('ZREM', P .. 'tasks:leases', id)
+          redis.call('ZADD', P .. 'tasks:finished', now + ttl, kind .. '|' .. id)
+          redis.call('HINCRBY', P .. 'tasks:counts', kind, 1)
+          redis.call('PEXPIRE', key, ttl + BACKSTOP)
+        end
+
+        """
+
+    private static func script(_ name: String, readOnly: Bool = false, _ body: String) -> RedisScript {
+        RedisScript(name: name, source: (readOnly ? "#!lua flags=no-writes\n" : "#!lua\n") + header + body)
+    }
+
+    /// ARGV: P, idempotency key or "", its lifetime (ms), then 9 fields per task: id, rank
+    /// prefix, priority, model, max tokens, temperature, prompt, messages ("" for a single
+    /// user prompt), metadata.
+    /// Answers `{1}` when stored, `{0, "id,id,…"}` for a key seen before.
+    static let enqueue = script("enqueue", """
+        local idem = ARGV[2]
+        if idem ~= '' then
+          local existing = redis.call('GET', P .. 'idempotency:' .. idem)
+          if existing then return {0, existing} end
+        end
+        local FIELDS = 9
+        local n = (#ARGV - 3) / FIELDS
+        local now = now_ms()
+        local first = redis.call('INCRBY', P .. 'tasks:seq', n) - n + 1
+        local ready = P .. 'tasks:ready'
+        local ids = {}
+        for i = 0, n - 1 do
+          local b = 4 + i * FIELDS
+          local id = ARGV[b]
+          local rank = ARGV[b + 1] .. string.format('%015d', first + i)
+          local key = P .. 'task:' .. id
+          redis.call('HSET', key, 'st', 'queued', 'rk', rank, 'pr', ARGV[b + 2], 'model', ARGV[b + 3],
+            'mt', ARGV[b + 4], 'temp', ARGV[b + 5], 'att', 0, 'tok', 0, 'q', now, 'prog', 0)
+          if ARGV[b + 7] ~= '' then
+            redis.call('HSET', key, 'msgs', ARGV[b + 7])
+          else
+            redis.call('HSET', key, 'p', ARGV[b + 6])
+          end
+          if ARGV[b + 8] ~= '' then redis.call('HSET', key, 'meta', ARGV[b + 8]) end
+          redis.call('ZADD', ready, 0, rank .. id)
+          if idem ~= '' then ids[#ids + 1] = id end
+        end
+        if idem ~= '' then
+          redis.call('SET', P .. 'idempotency:' .. idem, table.concat(ids, ','), 'PX', ARGV[3])
+        end
+        redis.call('PUBLISH', P .. 'tasks:wake', 'enqueued')
+        return {1}
+        """)
+
+    /// ARGV: P, limit, lease (ms). Moves due retries to the queue, then takes up to `limit`
+    /// tasks. Answers 8 values per task: id, token, attempt, model, max tokens, temperature,
+    /// prompt, messages (false when absent).
+    static let claim = script("claim", """
+        local now = now_ms()
+        local ready = P .. 'tasks:ready'
+        local delayed = P .. 'tasks:delayed'
+        local due = redis.call('ZRANGEBYSCORE', delayed, '-inf', now, 'LIMIT', 0, 1000)
+        for _, id in ipairs(due) do
+          local rank = redis.call('HGET', P .. 'task:' .. id, 'rk')
+          if rank then redis.call('ZADD', ready, 0, rank .. id) end
+          redis.call('ZREM', delayed, id)
+        end
+        local popped = redis.call('ZPOPMIN', ready, tonumber(ARGV[2]))
+        local deadline = now + tonumber(ARGV[3])
+        local out = {}
+        for i = 1, #popped, 2 do
+          local id = string.sub(popped[i], 32)
+          local key = P .. 'task:' .. id
+          local f = redis.call('HMGET', key, 'st', 'model', 'mt', 'temp', 'p', 'msgs', 's')
+          if f[1] == 'queued' then
+            local token = redis.call('HINCRBY', key, 'tok', 1)
+            local attempt = redis.call('HINCRBY', key, 'att', 1)
+            if f[7] then
+              redis.call('HSET', key, 'st', 'processing', 'prog', 0)
+            else
+              redis.call('HSET', key, 'st', 'processing', 'prog', 0, 's', now)
+            end
+            redis.call('ZADD', P .. 'tasks:leases', deadline, id)
+            out[#out + 1] = id
+            out[#out + 1] = token
+            out[#out + 1] = attempt
+            out[#out + 1] = f[2]
+            out[#out + 1] = f[3]
+            out[#out + 1] = f[4]
+            out[#out + 1] = f[5]
+            out[#out + 1] = f[6]
+          end
+        end
+        return out
+        """)
+
+    /// ARGV: P, lease (ms), then id and token pairs. Answers the ids still held.
+    static let renew = script("renew", """
+        local deadline = now_ms() + tonumber(ARGV[2])
+        local out = {}
+        for i = 3, #ARGV, 2 do
+          if held(P .. 'task:' .. ARGV[i], ARGV[i + 1]) then
+            redis.call('ZADD', P .. 'tasks:leases', 'XX', deadline, ARGV[i])
+            out[#out + 1] = ARGV[i]
+          end
+        end
+        return out
+        """)
+
+    /// ARGV: P, id, token, percent.
+    static let progress = script("progress", """
+        local key = P .. 'task:' .. ARGV[2]
+        if not held(key, ARGV[3]) then return 0 end
+        redis.call('HSET', key, 'prog', ARGV[4])
+        return 1
+        """)
+
+    /// ARGV: P, id, token, lifetime (ms), content, prompt/completion/total tokens or "",
+    /// answering model or "".
+    static let complete = script("complete", """
+        local id = ARGV[2]
+        local key = P .. 'task:' .. id
+        if not held(key, ARGV[3]) then return 0 end
+        local now = now_ms()
+        local ttl = tonumber(ARGV[4])
+        redis.call('HSET', key, 'st', 'completed', 'res', ARGV[5], 'prog', 100, 'f', now, 'exp', now + ttl)
+        redis.call('HDEL', key, 'err')
+        if ARGV[6] ~= '' then redis.call('HSET', key, 'pt', ARGV[6], 'ct', ARGV[7], 'tt', ARGV[8]) end
+        if ARGV[9] ~= '' then redis.call('HSET', key, 'by', ARGV[9]) end
+        finish(id, key, 'c', now, ttl)
+        return 1
+        """)
+
+    /// ARGV: P, id, token, lifetime (ms), cause.
+    static let fail = script("fail", """
+        local id = ARGV[2]
+        local key = P .. 'task:' .. id
+        if not held(key, ARGV[3]) then return 0 end
+        local now = now_ms()
+        local ttl = tonumber(ARGV[4])
+        redis.call('HSET', key, 'st', 'error', 'err', ARGV[5], 'f', now, 'exp', now + ttl)
+        finish(id, key, 'e', now, ttl)
+        return 1
+        """)
+
+    /// ARGV: P, id, token, delay (ms), cause.
+    static let retry = script("retry", """
+        local id = ARGV[2]
+        local key = P .. 'task:' .. id
+        if not held(key, ARGV[3]) then return 0 end
+        local delay = tonumber(ARGV[4])
+        redis.call('HSET', key, 'st', 'queued', 'err', ARGV[5], 'prog', 0)
+        redis.call('ZREM', P .. 'tasks:leases', id)
+        if delay > 0 then
+          redis.call('ZADD', P .. 'tasks:delayed', now_ms() + delay, id)
+        else
+          redis.call('ZADD', P .. 'tasks:ready', 0, redis.call('HGET', key, 'rk') .. id)
+          redis.call('PUBLISH', P .. 'tasks:wake', 'retried')
+        end
+        return 1
+        """)
+
+    /// ARGV: P, then id and token pairs. Answers how many were handed back.
+    static let release = script("release", """
+        local count = 0
+        for i = 2, #ARGV, 2 do
+          local id = ARGV[i]
+          local key = P .. 'task:' .. id
+          if held(key, ARGV[i + 1]) then
+            redis.call('HINCRBY', key, 'att', -1)
+            redis.call('HSET', key, 'st', 'queued', 'prog', 0)
+            redis.call('ZREM', P .. 'tasks:leases', id)
+            redis.call('ZADD', P .. 'tasks:ready', 0, redis.call('HGET', key, 'rk') .. id)
+            count = count + 1
+          end
+        end
+        if count > 0 then redis.call('PUBLISH', P .. 'tasks:wake', 'released') end
+        return count
+        """)
+
+    /// ARGV: P, id, lifetime (ms). Answers "cancelled", "finished:<status>" or "not_found".
+    static let cancel = script("cancel", """
+        local id = ARGV[2]
+        local key = P .. 'task:' .. id
+        local now = now_ms()
+        local f = redis.call('HMGET', key, 'st', 'rk', 'exp')
+        if not f[1] or (f[3] and tonumber(f[3]) <= now) then return 'not_found' end
+        if f[1] ~= 'queued' and f[1] ~= 'processing' then return 'finished:' .. f[1] end
+        local ttl = tonumber(ARGV[3])
+        redis.call('HSET', key, 'st', 'cancelled', 'f', now, 'exp', now + ttl)
+        redis.call('HINCRBY', key, 'tok', 1)
+        redis.call('ZREM', P .. 'tasks:ready', f[2] .. id)
+        redis.call('ZREM', P .. 'tasks:delayed', id)
+        finish(id, key, 'x', now, ttl)
+        return 'cancelled'
+        """)
+
+    /// ARGV: P, deliveries before dead-lettering, lifetime of a dead letter (ms). Answers
+    /// {dead-lettered, requeued}.
+    static let reclaim = script("reclaim", """
+        local now = now_ms()
+        local leases = P .. 'tasks:leases'
+        local expired = redis.call('ZRANGEBYSCORE', leases, '-inf', '(' .. now, 'LIMIT', 0, 1000)
+        local maxAttempts = tonumber(ARGV[2])
+        local ttl = tonumber(ARGV[3])
+        local dead, requeued = 0, 0
+        for _, id in ipairs(expired) do
+          local key = P .. 'task:' .. id
+          local f = redis.call('HMGET', key, 'st', 'att', 'rk')
+          redis.call('ZREM', leases, id)
+          if f[1] == 'processing' then
+            if tonumber(f[2]) >= maxAttempts then
+              redis.call('HSET', key, 'st', 'error', 'f', now, 'exp', now + ttl, 'err',
+                'dead-lettered after ' .. f[2] .. ' deliveries: the worker holding it stopped before finishing each time')
+              finish(id, key, 'e', now, ttl)
+              dead = dead + 1
+            else
+              redis.call('HSET', key, 'st', 'queued', 'prog', 0)
+              redis.call('ZADD', P .. 'tasks:ready', 0, f[3] .. id)
+              requeued = requeued + 1
+            end
+          end
+        end
+        if requeued > 0 then redis.call('PUBLISH', P .. 'tasks:wake', 'reclaimed') end
+        return {dead, requeued}
+        """)
+
+    /// ARGV: P. Deletes up to 10,000 expired tasks; answers how many.
+    static let purge = script("purge", """
+        local finished = P .. 'tasks:finished'
+        local gone = redis.call('ZRANGEBYSCORE', finished, '-inf', now_ms(), 'LIMIT', 0, 10000)
+        for _, member in ipairs(gone) do
+          redis.call('DEL', P .. 'task:' .. string.sub(member, 3))
+          redis.call('HINCRBY', P .. 'tasks:counts', string.sub(member, 1, 1), -1)
+          redis.call('ZREM', finished, member)
+        end
+        return #gone
+        """)
+
+    /// The hash fields ``read`` answers, in order.
+    static let readFields = [
+        "st", "pr", "model", "mt", "temp", "p", "msgs", "meta", "res", "err", "prog", "att",
+        "q", "s", "f", "pt", "ct", "tt", "exp",
+    ]
+
+    /// ARGV: P, ids. Answers, for each readable task, its id and its fields (``readFields``).
+    static let read = script("read", readOnly: true, """
+        local now = now_ms()
+        local out = {}
+        for i = 2, #ARGV do
+          local f = redis.call('HMGET', P .. 'task:' .. ARGV[i], \(readFields.map { "'\($0)'" }.joined(separator: ", ")))
+          if f[1] and not (f[19] and tonumber(f[19]) <= now) then
+            out[#out + 1] = ARGV[i]
+            out[#out + 1] = f
+          end
+        end
+        return out
+        """)
+
+    /// ARGV: P. Answers {queued, processing, completed, error, cancelled}.
+    static let counts = script("counts", readOnly: true, """
+        local c = redis.call('HMGET', P .. 'tasks:counts', 'c', 'e', 'x')
+        return {
+          redis.call('ZCARD', P .. 'tasks:ready') + redis.call('ZCARD', P .. 'tasks:delayed'),
+          redis.call('ZCARD', P .. 'tasks:leases'),
+          tonumber(c[1] or 0), tonumber(c[2] or 0), tonumber(c[3] or 0)
+        }
+        """)
+}

@@ -1,0 +1,322 @@
+import Foundation
+import Logging
+import NIOCore
+import PromptlineCore
+import RedisClient
+import ServiceLifecycle
+
+/// The Redis store: any number of Promptline instances share one queue and its results.
+///
+/// Every state change is one Lua script (``Scripts``) that checks the task's fencing token,
+/// so a worker whose lease ran out changes nothing. Idle workers on every instance are woken
+/// through pub/sub; as a `Service` the store runs that subscription.
+///
+/// When Redis is out of reach, every call throws ``StoreUnavailableError`` at once (the
+/// connection pool fails fast while it backs off), and works again by itself when Redis is
+/// back — scripts lost in a restart are loaded again.
+public final class RedisTaskStore: TaskStore, Service {
+    public struct Configuration: Sendable {
+        public var redis: RedisConfiguration
+        /// Put before every key, so several deployments (or tests) can share one Redis.
+        public var keyPrefix: String
+        public var retention: RetentionPolicy
+
+        public init(redis: RedisConfiguration, keyPrefix: String = "", retention: RetentionPolicy = RetentionPolicy()) {
+            self.redis = redis
+            self.keyPrefix = keyPrefix
+            self.retention = retention
+        }
+    }
+
+    public let configuration: Configuration
+    /// The connection pool, shared with whatever else of the instance talks to this Redis.
+    public let pool: RedisConnectionPool
+    private let logger: Logger
+    private let workSignal = WakeUpSignal()
+    private var prefix: String { configuration.keyPrefix }
+
+    private init(configuration: Configuration, pool: RedisConnectionPool, logger: Logger) {
+        self.configuration = configuration
+        self.pool = pool
+        self.logger = logger
+    }
+
+    /// Connects, and checks that Redis answers and can run the store's scripts.
+    public static func open(_ configuration: Configuration, logger: Logger) async throws -> RedisTaskStore {
+        let pool = RedisConnectionPool(configuration.redis, logger: logger)
+        let store = RedisTaskStore(configuration: configuration, pool: pool, logger: logger)
+        do {
+            _ = try await pool.send(PING())
+            _ = try await store.counts()
+        } catch {
+            await pool.shutdown()
+            throw error
+        }
+        return store
+    }
+
+    /// Listens for work queued by any instance, until shutdown.
+    public func run() async throws {
+        let subscriber = RedisSubscriber(configuration.redis, channels: [prefix + "tasks:wake"], logger: logger)
+        let signal = workSignal
+        await cancelWhenGracefulShutdown {
+            await subscriber.run(onMessage: { _ in signal.signal() }, onReconnect: { signal.signal() })
+        }
+    }
+
+    /// Closes the connections.
+    public func close() async {
+        await pool.shutdown()
+    }
+
+    /// What an operator should know about this Redis: eviction that could drop tasks, and
+    /// persistence that is off. Empty when all is well; settings Redis will not tell (a
+    /// managed service may hide `CONFIG`) are not warned about.
+    public func configurationWarnings() async -> [String] {
+        var warnings: [String] = []
+        if let policy = try? await pool.send(CONFIGGET("maxmemory-policy")).value, policy != "noeviction" {
+            warnings.append("Redis maxmemory-policy is \(policy): under memory pressure Redis may evict queued tasks and results; set it to noeviction")
+        }
+        if let info = try? await pool.send(INFO("persistence")) {
+            let aofOn = info.contains("aof_enabled:1")
+            let save = try? await pool.send(CONFIGGET("save")).value
+            if !aofOn, save?.trimmingCharacters(in: .whitespaces).isEmpty ?? false {
+                warnings.append("Redis persistence is off (no AOF, no RDB snapshots): a Redis restart loses every task; enable appendonly")
+            }
+        }
+        return warnings
+    }
+
+    // MARK: - TaskStore
+
+    public func enqueue(_ tasks: [NewTask], idempotencyKey: String?) async throws -> EnqueueOutcome {
+        guard !tasks.isEmpty else { return .stored([]) }
+        var arguments: [RedisScript.Argument] = [
+            .string(prefix), .string(idempotencyKey ?? ""), .integer(configuration.retention.resultTTL.milliseconds),
+        ]
+        arguments.reserveCapacity(3 + tasks.count * 9)
+        for task in tasks {
+            arguments.append(.string(task.id))
+            arguments.append(.string(Self.rankPrefix(priority: task.priority)))
+            arguments.append(.integer(Int64(task.priority)))
+            arguments.append(.string(task.request.model))
+            arguments.append(.integer(Int64(task.request.maxTokens)))
+            arguments.append(.double(task.request.temperature))
+            arguments.append(.string(StoredRequest.prompt(of: task.request) ?? ""))
+            arguments.append(.string(try StoredRequest.messagesJSON(of: task.request) ?? ""))
+            arguments.append(.string(try StoredRequest.metadataJSON(task.metadata) ?? ""))
+        }
+        let reply = try await run(Scripts.enqueue, arguments)
+        if let elements = reply.elements, elements.count == 2, elements[0].int64 == 0 {
+            let ids = elements[1].string ?? ""
+            return .duplicate(ids.isEmpty ? [] : ids.split(separator: ",").map(String.init))
+        }
+        workSignal.signal()
+        return .stored(tasks.map(\.id))
+    }
+
+    public func claim(limit: Int, lease: Duration) async throws -> [ClaimedTask] {
+        guard limit > 0 else { return [] }
+        let reply = try await run(Scripts.claim, [.string(prefix), .integer(Int64(limit)), .integer(lease.milliseconds)])
+        let values = try Self.elements(reply)
+        var claimed: [ClaimedTask] = []
+        claimed.reserveCapacity(values.count / 8)
+        var index = 0
+        while index + 8 <= values.count {
+            let field = values[index..<index + 8]
+            index += 8
+            guard let id = field[field.startIndex].string, let token = field[field.startIndex + 1].int64,
+                  let attempt = field[field.startIndex + 2].int64 else { throw Self.unreadable("claim") }
+            claimed.append(ClaimedTask(
+                lease: TaskLease(id: id, token: token),
+                request: try Self.request(
+                    model: field[field.startIndex + 3], maxTokens: field[field.startIndex + 4],
+                    temperature: field[field.startIndex + 5], prompt: field[field.startIndex + 6],
+                    messages: field[field.startIndex + 7]
+                ),
+                attempt: Int(attempt)
+            ))
+        }
+        return claimed
+    }
+
+    public func renew(_ leases: [TaskLease], lease: Duration) async throws -> Set<String> {
+        guard !leases.isEmpty else { return [] }
+        var arguments: [RedisScript.Argument] = [.string(prefix), .integer(lease.milliseconds)]
+        for held in leases {
+            arguments.append(.string(held.id))
+            arguments.append(.integer(held.token))
+        }
+        return Set(try Self.elements(try await run(Scripts.renew, arguments)).compactMap(\.string))
+    }
+
+    public func reportProgress(_ lease: TaskLease, percent: Int) async throws -> Bool {
+        try await changed(Scripts.progress, lease, [.integer(Int64(min(max(percent, 0), 100)))])
+    }
+
+    public func complete(_ lease: TaskLease, result: TaskResult) async throws -> Bool {
+        let usage = result.usage
+        return try await changed(Scripts.complete, lease, [
+            .integer(configuration.retention.resultTTL.milliseconds),
+            .string(result.content),
+            .string(usage.map { String($0.promptTokens) } ?? ""),
+            .string(usage.map { String($0.completionTokens) } ?? ""),
+            .string(usage.map { String($0.totalTokens) } ?? ""),
+            .string(result.model ?? ""),
+        ])
+    }
+
+    public func fail(_ lease: TaskLease, error: String) async throws -> Bool {
+        try await changed(Scripts.fail, lease, [.integer(configuration.retention.statusTTL.milliseconds), .string(error)])
+    }
+
+    public func retry(_ lease: TaskLease, after delay: Duration, error: String) async throws -> Bool {
+        let retried = try await changed(Scripts.retry, lease, [.integer(max(delay, .zero).milliseconds), .string(error)])
+        if retried { workSignal.signal() }
+        return retried
+    }
+
+    public func release(_ leases: [TaskLease]) async throws -> Int {
+        guard !leases.isEmpty else { return 0 }
+        var arguments: [RedisScript.Argument] = [.string(prefix)]
+        for held in leases {
+            arguments.append(.string(held.id))
+            arguments.append(.integer(held.token))
+        }
+        let released = try Self.integer(try await run(Scripts.release, arguments))
+        if released > 0 { workSignal.signal() }
+        return released
+    }
+
+    public func cancel(id: String) async throws -> CancelOutcome {
+        let reply = try await run(Scripts.cancel, [
+            .string(prefix), .string(id), .integer(configuration.retention.statusTTL.milliseconds),
+        ])
+        switch reply.string {
+        case "cancelled": return .cancelled
+        case "not_found": return .notFound
+        case let answer? where answer.hasPrefix("finished:"):
+            guard let status = TaskStatus(rawValue: String(answer.dropFirst("finished:".count))) else { throw Self.unreadable("cancel") }
+            return .alreadyFinished(status)
+        default: throw Self.unreadable("cancel")
+        }
+    }
+
+    public func tasks(ids: [String]) async throws -> [String: TaskRecord] {
+        guard !ids.isEmpty else { return [:] }
+        var records: [String: TaskRecord] = [:]
+        records.reserveCapacity(ids.count)
+        for chunk in stride(from: 0, to: ids.count, by: 1_000).map({ ids[$0..<min($0 + 1_000, ids.count)] }) {
+            let reply = try await run(Scripts.read, [.string(prefix)] + chunk.map { .string($0) })
+            let values = try Self.elements(reply)
+            var index = 0
+            while index + 1 < values.count {
+                guard let id = values[index].string, let fields = values[index + 1].elements else {
+                    throw Self.unreadable("read")
+                }
+                records[id] = try Self.record(id: id, fields)
+                index += 2
+            }
+        }
+        return records
+    }
+
+    public func reclaimExpiredLeases(maxAttempts: Int) async throws -> Int {
+        let reply = try await run(Scripts.reclaim, [
+            .string(prefix), .integer(Int64(maxAttempts)), .integer(configuration.retention.statusTTL.milliseconds),
+        ])
+        let counts = try Self.elements(reply).compactMap(\.int64)
+        guard counts.count == 2 else { throw Self.unreadable("reclaim") }
+        if counts[0] > 0 { logger.warning("dead-lettered tasks whose workers kept stopping", metadata: ["count": "\(counts[0])"]) }
+        if counts[1] > 0 { workSignal.signal() }
+        return Int(counts[0] + counts[1])
+    }
+
+    public func purgeExpired() async throws -> Int {
+        try Self.integer(try await run(Scripts.purge, [.string(prefix)]))
+    }
+
+    public func waitForWork(timeout: Duration) async {
+        await workSignal.wait(timeout: timeout)
+    }
+
+    public func counts() async throws -> QueueCounts {
+        let values = try Self.elements(try await run(Scripts.counts, [.string(prefix)])).compactMap(\.int64).map(Int.init)
+        guard values.count == 5 else { throw Self.unreadable("counts") }
+        return QueueCounts(queued: values[0], processing: values[1], completed: values[2], error: values[3], cancelled: values[4])
+    }
+
+    // MARK: - Helpers
+
+    /// Runs a script; an unreachable Redis becomes a ``StoreUnavailableError``.
+    private func run(_ script: RedisScript, _ arguments: [RedisScript.Argument]) async throws -> RESPValue {
+        do {
+            return try await pool.run(script, arguments: arguments)
+        } catch {
+            if error.isUnavailable { throw StoreUnavailableError("Redis is unreachable (\(error.message))") }
+            throw error
+        }
+    }
+
+    /// Runs a fenced change of one task; answers whether the lease was current.
+    private func changed(_ script: RedisScript, _ lease: TaskLease, _ arguments: [RedisScript.Argument]) async throws -> Bool {
+        try Self.integer(try await run(script, [.string(prefix), .string(lease.id), .integer(lease.token)] + arguments)) == 1
+    }
+
+    /// The first part of a task's rank in the queue: 16 hex digits that sort the highest
+    /// priority first.
+    static func rankPrefix(priority: Int) -> String {
+        let ordered = ~(UInt64(bitPattern: Int64(priority)) ^ (1 << 63))
+        let hex = String(ordered, radix: 16)
+        return String(repeating: "0", count: 16 - hex.utf8.count) + hex
+    }
+
+    private static func elements(_ reply: RESPValue) throws -> [RESPValue] {
+        guard let elements = reply.elements else { throw unreadable("reply") }
+        return elements
+    }
+
+    private static func integer(_ reply: RESPValue) throws -> Int {
+        guard let value = reply.int64 else { throw unreadable("reply") }
+        return Int(value)
+    }
+
+    private static func unreadable(_ what: String) -> RedisClientError {
+        RedisClientError(.unexpectedResponse, "the store's \(what) script answered something unexpected")
+    }
+
+    private static func request(
+        model: RESPValue, maxTokens: RESPValue, temperature: RESPValue, prompt: RESPValue, messages: RESPValue
+    ) throws -> ChatRequest {
+        ChatRequest(
+            model: model.string ?? "",
+            messages: try StoredRequest.messages(prompt: prompt.string, json: messages.string),
+            maxTokens: maxTokens.int64.map(Int.init) ?? 0,
+            temperature: temperature.string.flatMap(Double.init) ?? 0
+        )
+    }
+
+    private static func record(id: String, _ fields: [RESPValue]) throws -> TaskRecord {
+        guard fields.count == Scripts.readFields.count else { throw unreadable("read") }
+        func date(_ value: RESPValue) -> Date? {
+            value.int64.map { Date(timeIntervalSince1970: Double($0) / 1_000) }
+        }
+        return TaskRecord(
+            id: id,
+            status: fields[0].string.flatMap(TaskStatus.init(rawValue:)) ?? .error,
+            request: try request(model: fields[2], maxTokens: fields[3], temperature: fields[4], prompt: fields[5], messages: fields[6]),
+            priority: fields[1].int64.map(Int.init) ?? 0,
+            metadata: try StoredRequest.metadata(json: fields[7].string),
+            result: fields[8].string,
+            error: fields[9].string,
+            progress: fields[10].int64.map(Int.init) ?? 0,
+            attempts: fields[11].int64.map(Int.init) ?? 0,
+            queuedAt: date(fields[12]) ?? Date(timeIntervalSince1970: 0),
+            startedAt: date(fields[13]),
+            finishedAt: date(fields[14]),
+            usage: fields[17].int64.map {
+                TokenUsage(promptTokens: fields[15].int64.map(Int.init) ?? 0, completionTokens: fields[16].int64.map(Int.init) ?? 0, totalTokens: Int($0))
+            }
+        )
+    }
+}
