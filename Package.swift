@@ -63,6 +63,7 @@ let package = Package(
             dependencies: [
                 "PromptlineCore",
                 "RedisClient",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -74,6 +75,8 @@ let package = Package(
                 "PromptlineCore",
                 "OpenAIUpstream",
                 "PromptlineSQLite",
+                "PromptlineRedis",
+                "RedisClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import PromptlineCore
 
 /// An error answered to a client: a status and a message that says what is wrong.
 ///
@@ -59,6 +60,11 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError {
             throw error
+        } catch let error as StoreUnavailableError {
+            // Nothing was changed; the client may try again once the store is back.
+            var headers = HTTPFields()
+            headers[.retryAfter] = String(max(1, Int(error.retryAfter.seconds.rounded(.up))))
+            throw APIError(.serviceUnavailable, "the task store is unavailable: \(error.message); try again shortly", headers: headers)
         } catch let error as HTTPError {
             let message: String = switch error.status {
             case .notFound: "no route for \(request.method) \(request.uri.path)"

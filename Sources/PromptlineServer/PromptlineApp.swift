@@ -4,7 +4,9 @@ import Logging
 import NIOCore
 import OpenAIUpstream
 import PromptlineCore
+import PromptlineRedis
 import PromptlineSQLite
+import RedisClient
 import ServiceLifecycle
 
 /// Builds and runs one Promptline server: the store, the upstream client, the worker pool
@@ -14,7 +16,8 @@ public enum PromptlineApp {
     /// taking requests first, then the worker pool drains within the grace period and hands
     /// back the rest.
     public static func run(settings: ServerSettings, logger: Logger) async throws {
-        let store = try await openStore(settings, logger: logger)
+        let opened = try await openStore(settings, logger: logger)
+        let store = opened.store
         let client = OpenAIClient(configuration: .init(settings), logger: logger)
         let pool = WorkerPool(
             store: store,
@@ -24,7 +27,7 @@ public enum PromptlineApp {
             logger: logger
         )
         let app = Application(
-            router: buildRouter(settings: settings, store: store, pool: pool),
+            router: buildRouter(settings: settings, store: store, pool: pool, cluster: opened.registry),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: nil),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? settings.port
@@ -33,9 +36,14 @@ public enum PromptlineApp {
             },
             logger: logger
         )
+        let heartbeat = ClusterHeartbeat(
+            id: settings.instanceID, registry: opened.registry, pool: pool,
+            interval: .seconds(settings.heartbeatInterval), startedAt: Date(), logger: logger
+        )
         let group = ServiceGroup(configuration: .init(
-            // Started in this order, stopped in the reverse: the HTTP server first, the store last.
-            services: [.init(service: store), .init(service: pool), .init(service: app)],
+            // Started in this order, stopped in the reverse: the HTTP server first, then the
+            // pool drains, then the instance leaves the cluster, the store last.
+            services: [.init(service: opened.service), .init(service: heartbeat), .init(service: pool), .init(service: app)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         ))
@@ -46,27 +54,61 @@ public enum PromptlineApp {
             try await group.run()
         } catch {
             try? await client.shutdown()
-            try? await store.close()
+            try? await opened.close()
             throw error
         }
         try await client.shutdown()
-        try await store.close()
+        try await opened.close()
         logger.info("stopped")
     }
 
-    static func openStore(_ settings: ServerSettings, logger: Logger) async throws -> SQLiteTaskStore {
+    /// The store the settings name, with what runs beside it.
+    struct OpenedStore {
+        var store: any TaskStore
+        /// What keeps the store going (checkpoints, the pub/sub subscription).
+        var service: any Service
+        var registry: any ClusterRegistry
+        var close: @Sendable () async throws -> Void
+    }
+
+    static func openStore(_ settings: ServerSettings, logger: Logger) async throws -> OpenedStore {
+        if let url = settings.redisURL {
+            let redis = try RedisConfiguration(url: url)
+            let store: RedisTaskStore
+            do {
+                store = try await RedisTaskStore.open(
+                    .init(redis: redis, keyPrefix: settings.redisPrefix, retention: settings.retention),
+                    logger: logger
+                )
+            } catch {
+                throw SettingsError(problems: ["--redis-url / REDIS_URL: cannot use Redis at \(redis): \(error)"])
+            }
+            for warning in await store.configurationWarnings() {
+                logger.warning("\(warning)")
+            }
+            logger.info("using the Redis store", metadata: ["redis": "\(redis)", "prefix": "\(settings.redisPrefix)"])
+            return OpenedStore(
+                store: store, service: store,
+                registry: RedisClusterRegistry(pool: store.pool, keyPrefix: settings.redisPrefix),
+                close: { await store.close() }
+            )
+        }
         do {
-            return try await SQLiteTaskStore.open(
+            let store = try await SQLiteTaskStore.open(
                 .init(directory: settings.dataDir, retention: settings.retention),
                 logger: logger
             )
+            return OpenedStore(store: store, service: store, registry: LocalClusterRegistry(), close: { try await store.close() })
         } catch {
             throw SettingsError(problems: ["--data-dir / PROMPTLINE_DATA_DIR: cannot open the embedded store in '\(settings.dataDir)': \(error)"])
         }
     }
 
     /// The routes, for the server and for in-process tests.
-    public static func buildRouter(settings: ServerSettings, store: any TaskStore, pool: WorkerPool) -> Router<BasicRequestContext> {
+    public static func buildRouter(
+        settings: ServerSettings, store: any TaskStore, pool: WorkerPool,
+        cluster: any ClusterRegistry = LocalClusterRegistry()
+    ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: ErrorMiddleware())
         let tasks = TaskController(
@@ -80,6 +122,8 @@ public enum PromptlineApp {
             maxBodySize: settings.maxBodySize
         )
         tasks.addRoutes(to: router)
+        ClusterController(store: store, registry: cluster, storeKind: settings.redisURL == nil ? "embedded" : "redis")
+            .addRoutes(to: router)
         router.get("/health/live") { _, _ in ["status": "ok"] }
         router.get("/health/ready") { _, _ -> Response in
             do {

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import RedisClient
 
 /// Every setting of `promptline serve`, resolved from flags, the environment and `.env`.
 public struct ServerSettings: Sendable, Equatable {
@@ -15,6 +16,12 @@ public struct ServerSettings: Sendable, Equatable {
     public var workers = ServerSettings.defaultWorkers
     public var dataDir = "./promptline-data"
     public var redisURL: String?
+    /// Put before every Redis key, so that several deployments can share one Redis.
+    public var redisPrefix = ""
+    /// This instance's name in the cluster heartbeats.
+    public var instanceID = ServerSettings.defaultInstanceID
+    /// Seconds between two heartbeats.
+    public var heartbeatInterval = 5.0
     /// Seconds, per attempt and per gap between streamed tokens.
     public var upstreamTimeout = 30.0
     public var upstreamStreaming = true
@@ -29,6 +36,12 @@ public struct ServerSettings: Sendable, Equatable {
     public var logLevel = Logger.Level.info
 
     public init() {}
+
+    /// The host name, the process id and a random suffix.
+    public static var defaultInstanceID: String {
+        let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "promptline"
+        return "\(host)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(4).lowercased())"
+    }
 
     /// 2 × cores, at least 4.
     public static var defaultWorkers: Int { max(4, 2 * ProcessInfo.processInfo.activeProcessorCount) }
@@ -69,11 +82,11 @@ public struct ServerSettings: Sendable, Equatable {
         } else {
             problems.append("--upstream-url / OPENAI_BASE_URL: '\(upstreamURL)' is not an http(s) URL such as https://api.openai.com/v1")
         }
+        if let redisURL, (try? RedisConfiguration(url: redisURL)) == nil {
+            problems.append("REDIS_HOST / REDIS_PORT / REDIS_DB: they do not make a valid Redis address")
+        }
         if retryBaseDelay > retryMaxDelay {
             problems.append("--retry-base-delay (\(retryBaseDelay)) must not exceed --retry-max-delay (\(retryMaxDelay))")
-        }
-        if redisURL != nil {
-            problems.append("--redis-url / REDIS_URL / REDIS_HOST: the Redis store is not available in this version yet; unset it to use the embedded store in --data-dir")
         }
         return problems
     }
@@ -107,6 +120,9 @@ public enum Setting: String, CaseIterable, Sendable {
     case workers
     case dataDir = "data-dir"
     case redisURL = "redis-url"
+    case redisPrefix = "redis-prefix"
+    case instanceID = "instance-id"
+    case heartbeatInterval = "heartbeat-interval"
     case upstreamTimeout = "upstream-timeout"
     case upstreamStreaming = "upstream-streaming"
     case maxAttempts = "max-attempts"
@@ -132,6 +148,9 @@ public enum Setting: String, CaseIterable, Sendable {
         case .workers: ["NUM_WORKERS"]
         case .dataDir: ["PROMPTLINE_DATA_DIR"]
         case .redisURL: ["REDIS_URL"]
+        case .redisPrefix: ["PROMPTLINE_REDIS_PREFIX"]
+        case .instanceID: ["PROMPTLINE_INSTANCE_ID"]
+        case .heartbeatInterval: ["PROMPTLINE_HEARTBEAT_INTERVAL"]
         case .upstreamTimeout: ["PROMPTLINE_UPSTREAM_TIMEOUT"]
         case .upstreamStreaming: ["PROMPTLINE_UPSTREAM_STREAMING"]
         case .maxAttempts: ["PROMPTLINE_MAX_ATTEMPTS"]
@@ -158,7 +177,10 @@ public enum Setting: String, CaseIterable, Sendable {
         case .temperature: "temperature for prompts that give none. Default: 0.7."
         case .workers: "Upstream calls in flight at once; 0 takes tasks but runs none. Default: 2 × cores, at least 4."
         case .dataDir: "Directory of the embedded store. Default: ./promptline-data."
-        case .redisURL: "Redis store URL (also REDIS_HOST/REDIS_PORT/REDIS_DB/REDIS_PASSWORD). Default: unset, embedded store."
+        case .redisURL: "Redis store URL, redis://[:password@]host[:port][/db] or rediss:// for TLS (also REDIS_HOST/REDIS_PORT/REDIS_DB/REDIS_PASSWORD). Default: unset, embedded store."
+        case .redisPrefix: "Put before every Redis key, so deployments can share one Redis. Default: none."
+        case .instanceID: "This instance's id in the cluster heartbeats. Default: host-pid-random."
+        case .heartbeatInterval: "Seconds between cluster heartbeats; an instance silent for 3 intervals is gone. Default: 5."
         case .upstreamTimeout: "Seconds per upstream attempt and per gap between streamed tokens. Default: 30."
         case .upstreamStreaming: "Ask the upstream to stream (progress, token-gap timeout): true or false. Default: true."
         case .maxAttempts: "Deliveries of a task at most, the first included. Default: 5."
@@ -185,7 +207,18 @@ public enum Setting: String, CaseIterable, Sendable {
         case .temperature: settings.temperature = try Self.number(raw, in: 0...2)
         case .workers: settings.workers = try Self.integer(raw, in: 0...100_000)
         case .dataDir: settings.dataDir = try Self.nonEmpty(raw)
-        case .redisURL: settings.redisURL = raw.isEmpty ? nil : raw
+        case .redisURL:
+            if !raw.isEmpty {
+                do {
+                    _ = try RedisConfiguration(url: raw)
+                } catch {
+                    throw SettingProblem(reason: error.description)
+                }
+            }
+            settings.redisURL = raw.isEmpty ? nil : raw
+        case .redisPrefix: settings.redisPrefix = raw
+        case .instanceID: settings.instanceID = try Self.nonEmpty(raw)
+        case .heartbeatInterval: settings.heartbeatInterval = try Self.number(raw, in: 0.05...3_600)
         case .upstreamTimeout: settings.upstreamTimeout = try Self.number(raw, in: 0.001...86_400)
         case .upstreamStreaming: settings.upstreamStreaming = try Self.boolean(raw)
         case .maxAttempts: settings.maxAttempts = try Self.integer(raw, in: 1...100)

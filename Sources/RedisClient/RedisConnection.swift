@@ -43,7 +43,9 @@ public final class RedisConnection: Sendable {
                 .connect(host: configuration.host, port: configuration.port)
                 .get()
         } catch {
-            throw RedisClientError(.connectionFailed, "cannot connect to Redis at \(configuration.host):\(configuration.port): \(error)", underlying: error)
+            throw RedisClientError(
+                .connectionFailed, "cannot connect to Redis at \(configuration.host):\(configuration.port): \(Self.reason(error))", underlying: error
+            )
         }
         do {
             return try await handshake(channel, configuration)
@@ -75,6 +77,13 @@ public final class RedisConnection: Sendable {
             _ = try await connection.send(SELECT(configuration.database))
         }
         return RedisConnection(channel: channel, protocolVersion: connection.protocolVersion, commandTimeout: configuration.commandTimeout)
+    }
+
+    /// A short reason for a failed connect: the system's words when there are some.
+    private static func reason(_ error: any Error) -> String {
+        let io = (error as? NIOConnectionError)?.connectionErrors.first?.error as? IOError ?? error as? IOError
+        if let io { return String(cString: strerror(io.errnoCode)).lowercased() }
+        return "\(error)"
     }
 
     /// Whether the connection is still open.

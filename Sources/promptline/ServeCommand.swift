@@ -21,6 +21,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp(Setting.workers.help)) var workers: String?
     @Option(name: .customLong(Setting.dataDir.rawValue), help: ArgumentHelp(Setting.dataDir.help)) var dataDir: String?
     @Option(name: .customLong(Setting.redisURL.rawValue), help: ArgumentHelp(Setting.redisURL.help)) var redisURL: String?
+    @Option(name: .customLong(Setting.redisPrefix.rawValue), help: ArgumentHelp(Setting.redisPrefix.help)) var redisPrefix: String?
+    @Option(name: .customLong(Setting.instanceID.rawValue), help: ArgumentHelp(Setting.instanceID.help)) var instanceID: String?
+    @Option(name: .customLong(Setting.heartbeatInterval.rawValue), help: ArgumentHelp(Setting.heartbeatInterval.help)) var heartbeatInterval: String?
     @Option(name: .customLong(Setting.upstreamTimeout.rawValue), help: ArgumentHelp(Setting.upstreamTimeout.help)) var upstreamTimeout: String?
     @Option(name: .customLong(Setting.upstreamStreaming.rawValue), help: ArgumentHelp(Setting.upstreamStreaming.help)) var upstreamStreaming: String?
     @Option(name: .customLong(Setting.maxAttempts.rawValue), help: ArgumentHelp(Setting.maxAttempts.help)) var maxAttempts: String?
@@ -38,6 +41,7 @@ struct ServeCommand: AsyncParsableCommand {
         let values: [Setting: String?] = [
             .host: host, .port: port, .upstreamURL: upstreamURL, .upstreamAPIKey: upstreamAPIKey, .model: model,
             .maxTokens: maxTokens, .temperature: temperature, .workers: workers, .dataDir: dataDir, .redisURL: redisURL,
+            .redisPrefix: redisPrefix, .instanceID: instanceID, .heartbeatInterval: heartbeatInterval,
             .upstreamTimeout: upstreamTimeout, .upstreamStreaming: upstreamStreaming, .maxAttempts: maxAttempts,
             .retryBaseDelay: retryBaseDelay, .retryMaxDelay: retryMaxDelay, .lease: lease, .statusTTL: statusTTL,
             .resultTTL: resultTTL, .shutdownGrace: shutdownGrace, .maxBodySize: maxBodySize, .logLevel: logLevel,
