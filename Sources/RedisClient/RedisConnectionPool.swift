@@ -183,7 +183,15 @@ public final class RedisConnectionPool: Sendable {
         }
         switch result {
         case .success(let connection):
-            if failures > 0 { logger.notice("reconnected to Redis", metadata: ["redis": "\(configuration)"]) }
+            if failures > 0 {
+                logger.notice("reconnected to Redis", metadata: ["redis": "\(configuration)"])
+                // Redis is back: the other connections need not wait out their backoff.
+                for other in slots where other !== slot {
+                    other.state.withLock { state in
+                        if case .backingOff = state { state = .idle(failures: 0) }
+                    }
+                }
+            }
             for waiter in waiters { waiter.resume(returning: connection) }
             return connection
         case .failure(let error):
