@@ -98,6 +98,7 @@ let package = Package(
             name: "PromptlineBench",
             dependencies: [
                 "PromptlineCore",
+                "RedisClient",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

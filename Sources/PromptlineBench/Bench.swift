@@ -21,6 +21,11 @@ public struct Bench: Sendable {
         public var concurrencyLatency: Duration = .seconds(1)
         public var concurrencyTasks = 10_000
         public var scenarios: Set<Scenario> = Set(Scenario.allCases)
+        /// Where the servers keep their tasks.
+        public var store: Store = .embedded
+        /// The Redis to use with the Redis store; `nil` starts a private `redis-server`
+        /// (append-only file, fsync every second) for the run.
+        public var redisURL: String?
 
         public init(executable: String) {
             self.executable = executable
@@ -31,19 +36,28 @@ public struct Bench: Sendable {
         case intake, drain, concurrency
     }
 
+    public enum Store: String, CaseIterable, Sendable {
+        case embedded, redis
+    }
+
     /// One measured figure.
     public struct Figure: Sendable, Encodable {
         public var name: String
         public var unit: String
         public var runs: [Double]
-        public var target: Double
+        /// The figure to reach, when there is one.
+        public var target: Double?
+        /// Whether reaching means being at or above the target (or at or below it).
+        public var higherIsBetter = true
         public var setup: String
         public var median: Double {
             let sorted = runs.sorted()
             guard !sorted.isEmpty else { return 0 }
             return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
         }
-        public var meetsTarget: Bool { median >= target }
+        public var meetsTarget: Bool? {
+            target.map { higherIsBetter ? median >= $0 : median <= $0 }
+        }
 
         enum CodingKeys: String, CodingKey { case name, unit, runs, median, target, meetsTarget = "meets_target", setup }
         public func encode(to encoder: any Encoder) throws {
@@ -52,8 +66,8 @@ public struct Bench: Sendable {
             try c.encode(unit, forKey: .unit)
             try c.encode(runs, forKey: .runs)
             try c.encode(median, forKey: .median)
-            try c.encode(target, forKey: .target)
-            try c.encode(meetsTarget, forKey: .meetsTarget)
+            try c.encodeIfPresent(target, forKey: .target)
+            try c.encodeIfPresent(meetsTarget, forKey: .meetsTarget)
             try c.encode(setup, forKey: .setup)
         }
     }
@@ -75,14 +89,20 @@ public struct Bench: Sendable {
         try FileManager.default.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: workDirectory) }
         var figures: [Figure] = []
+        var redis: BenchRedis?
         do {
-            if configuration.scenarios.contains(.intake) { figures.append(try await intake(progress: progress)) }
-            if configuration.scenarios.contains(.drain) { figures.append(try await drain(progress: progress)) }
-            if configuration.scenarios.contains(.concurrency) { figures.append(try await concurrency(progress: progress)) }
+            if configuration.store == .redis {
+                redis = try await BenchRedis.start(url: configuration.redisURL, directory: workDirectory)
+            }
+            if configuration.scenarios.contains(.intake) { figures.append(try await intake(redis: redis, progress: progress)) }
+            if configuration.scenarios.contains(.drain) { figures += try await drain(redis: redis, progress: progress) }
+            if configuration.scenarios.contains(.concurrency) { figures.append(try await concurrency(redis: redis, progress: progress)) }
         } catch {
+            await redis?.stop()
             try? await http.shutdown()
             throw error
         }
+        await redis?.stop()
         try await http.shutdown()
         return figures
     }
@@ -90,33 +110,39 @@ public struct Bench: Sendable {
     // MARK: - Scenarios
 
     /// Prompts per second accepted (202, durably stored) in batches, with no workers running.
-    func intake(progress: (String) -> Void) async throws -> Figure {
+    func intake(redis: BenchRedis?, progress: (String) -> Void) async throws -> Figure {
         let mock = try startMock(latencyMs: 0)
         defer { mock.stop() }
         var runs: [Double] = []
         for run in 1...configuration.runs {
-            let server = try startServer(name: "intake-\(run)", upstreamPort: mock.port, workers: 0)
+            let server = try startServer(name: "intake-\(run)", upstreamPort: mock.port, workers: 0, redis: redis)
             defer { server.process.stop() }
             let elapsed = try await submit(count: configuration.intakePrompts, port: server.port, clients: configuration.intakeClients, tag: "intake\(run)")
             runs.append(Double(configuration.intakePrompts) / elapsed)
             progress("intake run \(run): \(Int(runs.last!)) prompts/s")
         }
         return Figure(name: "intake", unit: "prompts/s", runs: runs, target: 20_000,
-                      setup: "\(configuration.intakePrompts) prompts in batches of \(configuration.batchSize), \(configuration.intakeClients) concurrent clients, embedded store, workers 0")
+                      setup: "\(configuration.intakePrompts) prompts in batches of \(configuration.batchSize), \(configuration.intakeClients) concurrent clients, \(storeSetup(redis)), workers 0")
     }
 
-    /// Tasks per second completed from a full queue against a 0 ms upstream.
-    func drain(progress: (String) -> Void) async throws -> Figure {
+    /// Tasks per second completed from a full queue against a 0 ms upstream; on Redis, also
+    /// the commands Redis ran per task (`INFO commandstats`, scripts' own commands included).
+    func drain(redis: BenchRedis?, progress: (String) -> Void) async throws -> [Figure] {
         let mock = try startMock(latencyMs: 0)
         defer { mock.stop() }
         var runs: [Double] = []
+        var commandsPerTask: [Double] = []
+        var scriptsPerTask: [Double] = []
         for run in 1...configuration.runs {
             let dataDir = "\(workDirectory)/drain-\(run)"
-            let loader = try startServer(name: "drain-load-\(run)", upstreamPort: mock.port, workers: 0, dataDir: dataDir)
+            let loader = try startServer(name: "drain-load-\(run)", upstreamPort: mock.port, workers: 0, dataDir: dataDir, redis: redis)
             _ = try await submit(count: configuration.drainTasks, port: loader.port, clients: configuration.intakeClients, tag: "drain\(run)")
             loader.process.stop()
+            let before = try await redis?.commandStats()
             let start = ContinuousClock.now
-            let server = try startServer(name: "drain-\(run)", upstreamPort: mock.port, workers: configuration.drainWorkers, dataDir: dataDir)
+            let server = try startServer(
+                name: "drain-\(run)", upstreamPort: mock.port, workers: configuration.drainWorkers, dataDir: dataDir, redis: redis
+            )
             defer {
                 server.process.stop()
                 try? FileManager.default.removeItem(atPath: dataDir)
@@ -124,21 +150,39 @@ public struct Bench: Sendable {
             let done = try await waitUntilFinished(count: configuration.drainTasks, port: server.port)
             let elapsed = (done - start).seconds
             runs.append(Double(configuration.drainTasks) / elapsed)
-            progress("drain run \(run): \(Int(runs.last!)) tasks/s")
+            var line = "drain run \(run): \(Int(runs.last!)) tasks/s"
+            if let redis, let before {
+                let after = try await redis.commandStats()
+                let tasks = Double(configuration.drainTasks)
+                commandsPerTask.append(Double(after.total - before.total) / tasks)
+                scriptsPerTask.append(Double(after.scripts - before.scripts) / tasks)
+                line += String(format: ", %.2f Redis commands/task (%.2f script calls/task)", commandsPerTask.last!, scriptsPerTask.last!)
+                line += "; busiest: " + after.delta(since: before).prefix(6).map { "\($0.name) \(String(format: "%.2f", Double($0.calls) / tasks))" }.joined(separator: ", ")
+            }
+            progress(line)
         }
-        return Figure(name: "drain", unit: "tasks/s", runs: runs, target: 4_500,
-                      setup: "\(configuration.drainTasks) queued tasks, \(configuration.drainWorkers) workers, mock upstream 0 ms, timed from server launch to the last completion")
+        var figures = [Figure(name: "drain", unit: "tasks/s", runs: runs, target: 4_800,
+                              setup: "\(configuration.drainTasks) queued tasks, \(configuration.drainWorkers) workers, mock upstream 0 ms, \(storeSetup(redis)), timed from server launch to the last completion")]
+        if redis != nil {
+            figures.append(Figure(name: "redis cmds", unit: "cmd/task", runs: commandsPerTask, target: nil,
+                                  setup: "Redis commands per drained task from INFO commandstats, those run inside scripts included"))
+            figures.append(Figure(name: "redis trips", unit: "call/task", runs: scriptsPerTask, target: nil,
+                                  setup: "script calls (EVALSHA) per drained task: round trips to Redis"))
+        }
+        return figures
     }
 
     /// Throughput with a slow upstream, as a fraction of workers / latency.
-    func concurrency(progress: (String) -> Void) async throws -> Figure {
+    func concurrency(redis: BenchRedis?, progress: (String) -> Void) async throws -> Figure {
         let latencyMs = Int(configuration.concurrencyLatency.seconds * 1000)
         let mock = try startMock(latencyMs: latencyMs)
         defer { mock.stop() }
         let ideal = Double(configuration.concurrencyWorkers) / configuration.concurrencyLatency.seconds
         var runs: [Double] = []
         for run in 1...configuration.runs {
-            let server = try startServer(name: "concurrency-\(run)", upstreamPort: mock.port, workers: configuration.concurrencyWorkers)
+            let server = try startServer(
+                name: "concurrency-\(run)", upstreamPort: mock.port, workers: configuration.concurrencyWorkers, redis: redis
+            )
             defer { server.process.stop() }
             let start = ContinuousClock.now
             _ = try await submit(count: configuration.concurrencyTasks, port: server.port, clients: 4, tag: "cl\(run)", batchSize: 1_000)
@@ -148,7 +192,7 @@ public struct Bench: Sendable {
             progress("concurrency run \(run): \(Int(rate)) tasks/s = \(String(format: "%.1f", runs.last!))% of C/L")
         }
         return Figure(name: "concurrency", unit: "% of C/L", runs: runs, target: 95,
-                      setup: "C=\(configuration.concurrencyWorkers) workers, L=\(latencyMs) ms, \(configuration.concurrencyTasks) tasks, timed from the first submission to the last completion")
+                      setup: "C=\(configuration.concurrencyWorkers) workers, L=\(latencyMs) ms, \(configuration.concurrencyTasks) tasks, \(storeSetup(redis)), timed from the first submission to the last completion")
     }
 
     // MARK: - Processes
@@ -167,17 +211,27 @@ public struct Bench: Sendable {
         return (port, mock.stop)
     }
 
-    func startServer(name: String, upstreamPort: Int, workers: Int, dataDir: String? = nil) throws -> Running {
+    /// Starts a server; with Redis, each data directory name becomes a key prefix of its own.
+    func startServer(name: String, upstreamPort: Int, workers: Int, dataDir: String? = nil, redis: BenchRedis? = nil) throws -> Running {
+        let directory = dataDir ?? "\(workDirectory)/\(name)"
+        var arguments = [
+            "serve", "--port", "0", "--workers", "\(workers)",
+            "--data-dir", directory,
+            "--upstream-url", "http://127.0.0.1:\(upstreamPort)/v1",
+            "--log-level", "warning", "--env-file", "/dev/null",
+        ]
+        if let redis {
+            let prefix = "bench-\(URL(fileURLWithPath: workDirectory).lastPathComponent)-\(URL(fileURLWithPath: directory).lastPathComponent):"
+            arguments += ["--redis-url", redis.url, "--redis-prefix", prefix]
+        }
         let server = try ChildProcess(
-            name: name, executable: configuration.executable,
-            arguments: [
-                "serve", "--port", "0", "--workers", "\(workers)",
-                "--data-dir", dataDir ?? "\(workDirectory)/\(name)",
-                "--upstream-url", "http://127.0.0.1:\(upstreamPort)/v1",
-                "--log-level", "warning", "--env-file", "/dev/null",
-            ],
+            name: name, executable: configuration.executable, arguments: arguments,
             logPath: "\(workDirectory)/\(name).log")
         return Running(process: server, port: try server.waitForListening(prefix: "promptline listening on"))
+    }
+
+    func storeSetup(_ redis: BenchRedis?) -> String {
+        redis.map { "Redis store (\($0.description))" } ?? "embedded store"
     }
 
     // MARK: - HTTP

@@ -18,6 +18,8 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .customLong("concurrency-workers"), help: "Workers (C) for the concurrency figure.") var concurrencyWorkers = 1_000
     @Option(name: .customLong("concurrency-latency-ms"), help: "Upstream latency (L) for the concurrency figure.") var concurrencyLatencyMs = 1_000
     @Option(name: .customLong("concurrency-tasks"), help: "Tasks per concurrency run.") var concurrencyTasks = 10_000
+    @Option(help: "Store of the servers: embedded or redis.") var store = "embedded"
+    @Option(name: .customLong("redis-url"), help: "Redis for --store redis. Default: a private redis-server (appendonly, fsync every second).") var redisURL: String?
     @Option(help: "Write the JSON report to this file as well.") var json: String?
 
     func run() async throws {
@@ -37,6 +39,11 @@ struct BenchCommand: AsyncParsableCommand {
             chosen.insert(scenario)
         }
         configuration.scenarios = chosen
+        guard let store = Bench.Store(rawValue: store) else {
+            throw ValidationError("unknown store '\(store)'; choose embedded or redis")
+        }
+        configuration.store = store
+        configuration.redisURL = redisURL
         let figures = try await Bench(configuration: configuration).run { line in
             FileHandle.standardError.write(Data("bench: \(line)\n".utf8))
         }
@@ -55,7 +62,9 @@ struct BenchCommand: AsyncParsableCommand {
             lines.append([
                 figure.name.padding(toLength: 12, withPad: " ", startingAt: 0),
                 "\(String(format: "%.1f", figure.median)) \(figure.unit)".padding(toLength: 13, withPad: " ", startingAt: 0),
-                "≥ \(Int(figure.target)) \(figure.unit)\(figure.meetsTarget ? "" : " (below)")".padding(toLength: 12, withPad: " ", startingAt: 0),
+                figure.target.map { target in
+                    "\(figure.higherIsBetter ? "≥" : "≤") \(Int(target)) \(figure.unit)\(figure.meetsTarget == false ? " (missed)" : "")"
+                }.map { $0.padding(toLength: 12, withPad: " ", startingAt: 0) } ?? "—".padding(toLength: 12, withPad: " ", startingAt: 0),
                 runs.padding(toLength: 33, withPad: " ", startingAt: 0),
                 figure.setup,
             ].joined(separator: " "))
