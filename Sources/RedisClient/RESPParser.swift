@@ -163,7 +163,8 @@ public struct RESPParser: Sendable {
                 return .map(stride(from: 0, to: values.count, by: 2).map { RESPValue.Pair(values[$0], values[$0 + 1]) })
             default:
                 // An attribute: out-of-band hints about the value that follows, which is the reply.
-                return try parseValue(&cursor, depth: depth)
+                // It counts as a level of nesting, so a run of attributes cannot exhaust the stack.
+                return try parseValue(&cursor, depth: depth + 1)
             }
         default:
             cursor.position = typeOffset
@@ -183,13 +184,15 @@ public struct RESPParser: Sendable {
         while index < line.endIndex {
             let byte = line[index]
             guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { throw cursor.error(.badInteger) }
+            // Accumulated with the sign, so that Int64.min (whose magnitude Int64 cannot hold) reads.
+            let digit = Int64(byte - UInt8(ascii: "0"))
             let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
-            let (sum, overflow2) = times.addingReportingOverflow(Int64(byte - UInt8(ascii: "0")))
+            let (sum, overflow2) = negative ? times.subtractingReportingOverflow(digit) : times.addingReportingOverflow(digit)
             guard !overflow1, !overflow2 else { throw cursor.error(.badInteger) }
             value = sum
             index += 1
         }
-        return negative ? -value : value
+        return value
     }
 
     private func double(_ line: ByteBufferView, _ cursor: Cursor) throws(RESPParsingError) -> Double {
