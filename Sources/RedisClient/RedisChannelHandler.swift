@@ -118,7 +118,8 @@ final class RedisChannelHandler: ChannelDuplexHandler {
         timer = nil
         timerDeadline = nil
         guard let context else { return }
-        switch stateMachine.checkDeadlines(now: .now()) {
+        // The loop's clock, the one the timer was scheduled on (a test loop has its own).
+        switch stateMachine.checkDeadlines(now: context.eventLoop.now) {
         case .none:
             break
         case .schedule(let next):
