@@ -110,6 +110,7 @@ public final class WorkerPool: Service {
             while !isShuttingDown { await workerFreed.wait(timeout: .seconds(1)) }
             return
         }
+        var storeFailing = false
         while !isShuttingDown {
             let free = configuration.workers - busyWorkers
             guard free > 0 else {
@@ -124,6 +125,10 @@ public final class WorkerPool: Service {
             }
             do {
                 let claimed = try await store.claim(limit: min(free, 256), lease: configuration.lease)
+                if storeFailing {
+                    logger.notice("the store answers again; workers resume")
+                    storeFailing = false
+                }
                 guard !claimed.isEmpty else {
                     await store.waitForWork(timeout: configuration.idlePoll)
                     continue
@@ -139,7 +144,11 @@ public final class WorkerPool: Service {
             } catch is CancellationError {
                 return
             } catch {
-                logger.error("could not claim tasks; trying again", metadata: ["error": "\(error)"])
+                // An unreachable store pauses the workers; say so once, not every second.
+                if !storeFailing {
+                    logger.error("could not claim tasks; workers pause until the store answers", metadata: ["error": "\(error)"])
+                }
+                storeFailing = true
                 try? await Task.sleep(for: .seconds(1))
             }
         }
@@ -206,8 +215,23 @@ public final class WorkerPool: Service {
     }
 
     /// Runs one fenced store change; a `false` means the lease was lost meanwhile.
+    ///
+    /// While the store is unreachable the change is tried again every half second, for as
+    /// long as the lease could still be held: an answer survives a short store outage
+    /// instead of costing a second upstream call.
     private func record(_ task: ClaimedTask, finishes: Bool = true, logger: Logger, _ change: () async throws -> Bool) async throws {
-        if try await change() {
+        let gaveUpAt = ContinuousClock.now + configuration.lease
+        var changed: Bool
+        while true {
+            do {
+                changed = try await change()
+                break
+            } catch let error as StoreUnavailableError where ContinuousClock.now + .milliseconds(500) < gaveUpAt {
+                logger.debug("store unreachable; recording the outcome again shortly", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: .milliseconds(500))
+            }
+        }
+        if changed {
             if finishes { state.withLock { $0.processed += 1 } }
         } else {
             logger.notice("the task's lease was lost (cancelled, or taken up again); this worker's outcome is dropped")

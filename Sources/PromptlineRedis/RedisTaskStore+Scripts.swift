@@ -9,10 +9,8 @@ import RedisClient
 ///   15 decimal digits of the enqueue sequence — highest priority first, oldest first.
 /// - `P tasks:delayed`: tasks waiting out a retry delay, scored by when they may run.
 /// - `P tasks:leases`: tasks in flight, scored by when their lease runs out.
-/// - `P tasks:finished`: finished tasks, scored by when they expire; members are
-///   `c|<id>`, `e|<id>` or `x|<id>` (completed, error, cancelled) so that purging knows
-///   which count to lower even if the hash is already gone.
-/// - `P tasks:counts`: how many finished tasks of each kind are kept.
+/// - `P tasks:finished:c`, `…:e`, `…:x`: completed, failed and cancelled tasks, scored by
+///   when they expire; their sizes are the counts of finished tasks.
 /// - `P tasks:seq`: the enqueue sequence. `P idempotency:<key>`: the ids a key stored.
 /// - `P tasks:wake`: the pub/sub channel that wakes idle workers on every instance.
 ///
@@ -41,8 +39,7 @@ enum Scripts {
         local BACKSTOP = 3600000
         local function finish(id, key, kind, now, ttl)
           redis.call('ZREM', P .. 'tasks:leases', id)
-          redis.call('ZADD', P .. 'tasks:finished', now + ttl, kind .. '|' .. id)
-          redis.call('HINCRBY', P .. 'tasks:counts', kind, 1)
+          redis.call('ZADD', P .. 'tasks:finished:' .. kind, now + ttl, id)
           redis.call('PEXPIRE', key, ttl + BACKSTOP)
         end
 
@@ -107,19 +104,21 @@ enum Scripts {
         local popped = redis.call('ZPOPMIN', ready, tonumber(ARGV[2]))
         local deadline = now + tonumber(ARGV[3])
         local out = {}
+        local leases = {}
         for i = 1, #popped, 2 do
           local id = string.sub(popped[i], 32)
           local key = P .. 'task:' .. id
-          local f = redis.call('HMGET', key, 'st', 'model', 'mt', 'temp', 'p', 'msgs', 's')
+          local f = redis.call('HMGET', key, 'st', 'model', 'mt', 'temp', 'p', 'msgs', 's', 'tok', 'att')
           if f[1] == 'queued' then
-            local token = redis.call('HINCRBY', key, 'tok', 1)
-            local attempt = redis.call('HINCRBY', key, 'att', 1)
+            local token = tonumber(f[8]) + 1
+            local attempt = tonumber(f[9]) + 1
             if f[7] then
-              redis.call('HSET', key, 'st', 'processing', 'prog', 0)
+              redis.call('HSET', key, 'st', 'processing', 'prog', 0, 'tok', token, 'att', attempt)
             else
-              redis.call('HSET', key, 'st', 'processing', 'prog', 0, 's', now)
+              redis.call('HSET', key, 'st', 'processing', 'prog', 0, 'tok', token, 'att', attempt, 's', now)
             end
-            redis.call('ZADD', P .. 'tasks:leases', deadline, id)
+            leases[#leases + 1] = deadline
+            leases[#leases + 1] = id
             out[#out + 1] = id
             out[#out + 1] = token
             out[#out + 1] = attempt
@@ -130,6 +129,7 @@ enum Scripts {
             out[#out + 1] = f[6]
           end
         end
+        if #leases > 0 then redis.call('ZADD', P .. 'tasks:leases', unpack(leases)) end
         return out
         """)
 
@@ -159,13 +159,19 @@ enum Scripts {
     static let complete = script("complete", """
         local id = ARGV[2]
         local key = P .. 'task:' .. id
-        if not held(key, ARGV[3]) then return 0 end
+        local f = redis.call('HMGET', key, 'st', 'tok', 'err')
+        if f[1] ~= 'processing' or f[2] ~= ARGV[3] then return 0 end
         local now = now_ms()
         local ttl = tonumber(ARGV[4])
-        redis.call('HSET', key, 'st', 'completed', 'res', ARGV[5], 'prog', 100, 'f', now, 'exp', now + ttl)
-        redis.call('HDEL', key, 'err')
-        if ARGV[6] ~= '' then redis.call('HSET', key, 'pt', ARGV[6], 'ct', ARGV[7], 'tt', ARGV[8]) end
-        if ARGV[9] ~= '' then redis.call('HSET', key, 'by', ARGV[9]) end
+        local fields = {'st', 'completed', 'res', ARGV[5], 'prog', 100, 'f', now, 'exp', now + ttl}
+        if ARGV[6] ~= '' then
+          fields[#fields + 1] = 'pt'; fields[#fields + 1] = ARGV[6]
+          fields[#fields + 1] = 'ct'; fields[#fields + 1] = ARGV[7]
+          fields[#fields + 1] = 'tt'; fields[#fields + 1] = ARGV[8]
+        end
+        if ARGV[9] ~= '' then fields[#fields + 1] = 'by'; fields[#fields + 1] = ARGV[9] end
+        redis.call('HSET', key, unpack(fields))
+        if f[3] then redis.call('HDEL', key, 'err') end
         finish(id, key, 'c', now, ttl)
         return 1
         """)
@@ -205,9 +211,9 @@ enum Scripts {
         for i = 2, #ARGV, 2 do
           local id = ARGV[i]
           local key = P .. 'task:' .. id
-          if held(key, ARGV[i + 1]) then
-            redis.call('HINCRBY', key, 'att', -1)
-            redis.call('HSET', key, 'st', 'queued', 'prog', 0)
+          local f = redis.call('HMGET', key, 'st', 'tok', 'att')
+          if f[1] == 'processing' and f[2] == ARGV[i + 1] then
+            redis.call('HSET', key, 'st', 'queued', 'prog', 0, 'att', tonumber(f[3]) - 1)
             redis.call('ZREM', P .. 'tasks:leases', id)
             redis.call('ZADD', P .. 'tasks:ready', 0, redis.call('HGET', key, 'rk') .. id)
             count = count + 1
@@ -222,12 +228,12 @@ enum Scripts {
         local id = ARGV[2]
         local key = P .. 'task:' .. id
         local now = now_ms()
-        local f = redis.call('HMGET', key, 'st', 'rk', 'exp')
+        local f = redis.call('HMGET', key, 'st', 'rk', 'exp', 'tok')
         if not f[1] or (f[3] and tonumber(f[3]) <= now) then return 'not_found' end
         if f[1] ~= 'queued' and f[1] ~= 'processing' then return 'finished:' .. f[1] end
         local ttl = tonumber(ARGV[3])
-        redis.call('HSET', key, 'st', 'cancelled', 'f', now, 'exp', now + ttl)
-        redis.call('HINCRBY', key, 'tok', 1)
+        -- A new token fences out the worker that may hold the task.
+        redis.call('HSET', key, 'st', 'cancelled', 'f', now, 'exp', now + ttl, 'tok', tonumber(f[4]) + 1)
         redis.call('ZREM', P .. 'tasks:ready', f[2] .. id)
         redis.call('ZREM', P .. 'tasks:delayed', id)
         finish(id, key, 'x', now, ttl)
@@ -264,16 +270,20 @@ enum Scripts {
         return {dead, requeued}
         """)
 
-    /// ARGV: P. Deletes up to 10,000 expired tasks; answers how many.
+    /// ARGV: P. Deletes up to 10,000 expired tasks of each kind; answers how many.
     static let purge = script("purge", """
-        local finished = P .. 'tasks:finished'
-        local gone = redis.call('ZRANGEBYSCORE', finished, '-inf', now_ms(), 'LIMIT', 0, 10000)
-        for _, member in ipairs(gone) do
-          redis.call('DEL', P .. 'task:' .. string.sub(member, 3))
-          redis.call('HINCRBY', P .. 'tasks:counts', string.sub(member, 1, 1), -1)
-          redis.call('ZREM', finished, member)
+        local now = now_ms()
+        local count = 0
+        for _, kind in ipairs({'c', 'e', 'x'}) do
+          local finished = P .. 'tasks:finished:' .. kind
+          local gone = redis.call('ZRANGEBYSCORE', finished, '-inf', now, 'LIMIT', 0, 10000)
+          for _, id in ipairs(gone) do
+            redis.call('DEL', P .. 'task:' .. id)
+            redis.call('ZREM', finished, id)
+          end
+          count = count + #gone
         end
-        return #gone
+        return count
         """)
 
     /// The hash fields ``read`` answers, in order.
@@ -298,11 +308,12 @@ enum Scripts {
 
     /// ARGV: P. Answers {queued, processing, completed, error, cancelled}.
     static let counts = script("counts", readOnly: true, """
-        local c = redis.call('HMGET', P .. 'tasks:counts', 'c', 'e', 'x')
         return {
           redis.call('ZCARD', P .. 'tasks:ready') + redis.call('ZCARD', P .. 'tasks:delayed'),
           redis.call('ZCARD', P .. 'tasks:leases'),
-          tonumber(c[1] or 0), tonumber(c[2] or 0), tonumber(c[3] or 0)
+          redis.call('ZCARD', P .. 'tasks:finished:c'),
+          redis.call('ZCARD', P .. 'tasks:finished:e'),
+          redis.call('ZCARD', P .. 'tasks:finished:x')
         }
         """)
 }
