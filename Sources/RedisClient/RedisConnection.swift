@@ -123,7 +123,13 @@ public final class RedisConnection: Sendable {
         let promises = (0..<encoder.commandCount).map { _ in loop.makePromise(of: RESPValue.self) }
         let deadline = NIODeadline.now() + .milliseconds(commandTimeout.milliseconds)
         let request = RedisChannelHandler.Request(bytes: encoder.buffer, promises: promises, deadline: deadline)
-        channel.writeAndFlush(request, promise: nil)
+        channel.writeAndFlush(request).whenFailure { error in
+            // A write that never reached the handler (the channel had closed and its handlers
+            // were removed) would leave its replies waiting forever. Failing a promise already
+            // completed does nothing.
+            let failure = RedisClientError(.connectionClosed, "the connection to Redis was closed", underlying: error)
+            for promise in promises { promise.fail(failure) }
+        }
         var results: [Result<RESPValue, RedisClientError>] = []
         results.reserveCapacity(promises.count)
         for promise in promises {

@@ -79,11 +79,17 @@ public final class RedisConnectionPool: Sendable {
     /// Closes every connection; later commands fail.
     public func shutdown() async {
         for slot in slots {
-            let connection: RedisConnection? = slot.state.withLock { slot in
+            let (connection, waiters) = slot.state.withLock { slot -> (RedisConnection?, [CheckedContinuation<RedisConnection, any Error>]) in
                 defer { slot = .shutDown }
-                if case .connected(let connection) = slot { return connection }
-                return nil
+                switch slot {
+                case .connected(let connection): return (connection, [])
+                case .connecting(let waiters, _): return (nil, waiters)
+                case .idle, .backingOff, .shutDown: return (nil, [])
+                }
             }
+            // Whoever waits for a connection being opened would otherwise wait forever: the
+            // opener finds the slot shut down and resumes no one.
+            for waiter in waiters { waiter.resume(throwing: RedisClientError(.shutdown, "the Redis client was shut down")) }
             await connection?.close()
         }
     }

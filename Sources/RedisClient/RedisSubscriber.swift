@@ -51,7 +51,9 @@ public struct RedisSubscriber: Sendable {
                 await withTaskCancellationHandler {
                     for await push in stream {
                         guard let message = Self.message(push) else {
-                            if Self.kind(of: push) == "subscribe" {
+                            // Redis confirms each channel on its own, with the count subscribed so
+                            // far: only the last confirmation means the subscription is whole.
+                            if Self.kind(of: push) == "subscribe", push.elements?.last?.int64 == Int64(Set(channels).count) {
                                 if failures > 0 { logger.notice("subscribed to Redis again") }
                                 failures = 0
                                 onReconnect()
