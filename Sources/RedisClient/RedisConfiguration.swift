@@ -10,6 +10,9 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
     public var password: String?
     /// TLS (a `rediss://` URL).
     public var tls: Bool
+    /// A PEM file of the certificate authorities to trust with TLS instead of the system's
+    /// (the URL's `tls_ca_file` query item), for a Redis with a private CA.
+    public var tlsCAFile: String?
     /// How long a connection may take to open, handshake included.
     public var connectTimeout: Duration
     /// How long a command may wait for its reply before its connection is closed.
@@ -24,7 +27,7 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
 
     public init(
         host: String = "127.0.0.1", port: Int = 6379, database: Int = 0,
-        username: String? = nil, password: String? = nil, tls: Bool = false,
+        username: String? = nil, password: String? = nil, tls: Bool = false, tlsCAFile: String? = nil,
         connectTimeout: Duration = .seconds(5), commandTimeout: Duration = .seconds(30),
         connectionCount: Int = 4,
         reconnectBaseDelay: Duration = .milliseconds(100), reconnectMaxDelay: Duration = .seconds(2),
@@ -36,6 +39,7 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
         self.username = username
         self.password = password
         self.tls = tls
+        self.tlsCAFile = tlsCAFile
         self.connectTimeout = connectTimeout
         self.commandTimeout = commandTimeout
         self.connectionCount = connectionCount
@@ -44,7 +48,8 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
         self.clientName = clientName
     }
 
-    /// Reads `redis://[[username]:password@]host[:port][/database]`, or `rediss://…` for TLS.
+    /// Reads `redis://[[username]:password@]host[:port][/database]`, or `rediss://…` for TLS
+    /// (with `?tls_ca_file=/path/ca.pem` to trust a private certificate authority).
     public init(url: String) throws(RedisURLError) {
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased() else {
             throw RedisURLError(reason: "not a URL")
@@ -64,6 +69,15 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
                 throw RedisURLError(reason: "the path must be a database number, not \"\(path)\"")
             }
             self.database = database
+        }
+        for item in components.queryItems ?? [] {
+            switch item.name {
+            case "tls_ca_file":
+                guard tls else { throw RedisURLError(reason: "tls_ca_file needs a rediss:// URL") }
+                tlsCAFile = item.value
+            default:
+                throw RedisURLError(reason: "unknown query item \(item.name) (only tls_ca_file is understood)")
+            }
         }
     }
 

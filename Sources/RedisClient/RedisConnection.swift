@@ -27,14 +27,17 @@ public final class RedisConnection: Sendable {
     ) async throws(RedisClientError) -> RedisConnection {
         let channel: any Channel
         do {
-            let sslContext = configuration.tls ? try NIOSSLContext(configuration: .makeClientConfiguration()) : nil
+            let sslContext = configuration.tls ? try NIOSSLContext(configuration: tlsConfiguration(configuration)) : nil
             channel = try await ClientBootstrap(group: eventLoopGroup)
                 .connectTimeout(.milliseconds(configuration.connectTimeout.milliseconds))
                 .channelOption(.tcpOption(.tcp_nodelay), value: 1)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         if let sslContext {
-                            let tls = try NIOSSLClientHandler(context: sslContext, serverHostname: configuration.host)
+                            // SNI takes a name, not an address; with an address the certificate is
+                            // checked against the IP address connected to.
+                            let name = Self.isIPAddress(configuration.host) ? nil : configuration.host
+                            let tls = try NIOSSLClientHandler(context: sslContext, serverHostname: name)
                             try channel.pipeline.syncOperations.addHandler(tls)
                         }
                         try channel.pipeline.syncOperations.addHandler(RedisChannelHandler(onPush: onPush))
@@ -77,6 +80,16 @@ public final class RedisConnection: Sendable {
             _ = try await connection.send(SELECT(configuration.database))
         }
         return RedisConnection(channel: channel, protocolVersion: connection.protocolVersion, commandTimeout: configuration.commandTimeout)
+    }
+
+    private static func tlsConfiguration(_ configuration: RedisConfiguration) -> TLSConfiguration {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if let file = configuration.tlsCAFile { tls.trustRoots = .file(file) }
+        return tls
+    }
+
+    private static func isIPAddress(_ host: String) -> Bool {
+        (try? SocketAddress(ipAddress: host, port: 0)) != nil
     }
 
     /// A short reason for a failed connect: the system's words when there are some.
