@@ -133,12 +133,15 @@ public struct Bench: Sendable {
         var runs: [Double] = []
         var commandsPerTask: [Double] = []
         var scriptsPerTask: [Double] = []
+        var serverCPU: [Double] = []
+        var redisCPU: [Double] = []
         for run in 1...configuration.runs {
             let dataDir = "\(workDirectory)/drain-\(run)"
             let loader = try startServer(name: "drain-load-\(run)", upstreamPort: mock.port, workers: 0, dataDir: dataDir, redis: redis)
             _ = try await submit(count: configuration.drainTasks, port: loader.port, clients: configuration.intakeClients, tag: "drain\(run)")
             loader.process.stop()
             let before = try await redis?.commandStats()
+            let redisCPUBefore = try await redis?.cpuTime()
             let start = ContinuousClock.now
             let server = try startServer(
                 name: "drain-\(run)", upstreamPort: mock.port, workers: configuration.drainWorkers, dataDir: dataDir, redis: redis
@@ -151,6 +154,15 @@ public struct Bench: Sendable {
             let elapsed = (done - start).seconds
             runs.append(Double(configuration.drainTasks) / elapsed)
             var line = "drain run \(run): \(Int(runs.last!)) tasks/s"
+            // CPU time per task does not depend on what else the machine runs, as wall time does.
+            if let cpu = server.process.cpuTime() {
+                serverCPU.append(cpu.seconds * 1e6 / Double(configuration.drainTasks))
+                line += String(format: ", server CPU %.0f µs/task", serverCPU.last!)
+            }
+            if let redis, let redisCPUBefore {
+                redisCPU.append((try await redis.cpuTime() - redisCPUBefore).seconds * 1e6 / Double(configuration.drainTasks))
+                line += String(format: ", Redis CPU %.0f µs/task", redisCPU.last!)
+            }
             if let redis, let before {
                 let after = try await redis.commandStats()
                 let tasks = Double(configuration.drainTasks)
@@ -163,7 +175,13 @@ public struct Bench: Sendable {
         }
         var figures = [Figure(name: "drain", unit: "tasks/s", runs: runs, target: 4_800,
                               setup: "\(configuration.drainTasks) queued tasks, \(configuration.drainWorkers) workers, mock upstream 0 ms, \(storeSetup(redis)), timed from server launch to the last completion")]
+        if !serverCPU.isEmpty {
+            figures.append(Figure(name: "drain CPU", unit: "µs/task", runs: serverCPU, target: nil,
+                                  setup: "server process CPU time (user + system) per drained task, start-up included: steady however busy the machine is"))
+        }
         if redis != nil {
+            figures.append(Figure(name: "redis CPU", unit: "µs/task", runs: redisCPU, target: nil,
+                                  setup: "Redis CPU time (INFO cpu) per drained task"))
             figures.append(Figure(name: "redis cmds", unit: "cmd/task", runs: commandsPerTask, target: nil,
                                   setup: "Redis commands per drained task from INFO commandstats, those run inside scripts included"))
             figures.append(Figure(name: "redis trips", unit: "call/task", runs: scriptsPerTask, target: nil,

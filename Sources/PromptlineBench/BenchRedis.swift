@@ -69,6 +69,17 @@ struct BenchRedis: Sendable, CustomStringConvertible {
         }
     }
 
+    /// CPU time Redis has used since it started (user + system).
+    func cpuTime() async throws -> Duration {
+        let report = try await pool.send(INFO("cpu"))
+        var seconds = 0.0
+        for line in report.split(whereSeparator: \.isNewline)
+        where line.hasPrefix("used_cpu_user:") || line.hasPrefix("used_cpu_sys:") {
+            seconds += Double(line.split(separator: ":").last ?? "") ?? 0
+        }
+        return .seconds(seconds)
+    }
+
     func commandStats() async throws -> CommandStats {
         let report = try await pool.send(INFO("commandstats"))
         var calls: [String: Int] = [:]

@@ -44,6 +44,17 @@ final class ChildProcess: @unchecked Sendable {
         throw BenchError("\(name) did not start listening within \(Int(timeout)) s; see \(logPath)")
     }
 
+    /// CPU time the process has used so far (user + system), from `/proc/PID/stat`.
+    func cpuTime() -> Duration? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
+              let end = stat.lastIndex(of: ")") else { return nil }
+        // After "pid (name) ", fields count from 3 (state); utime and stime are 14 and 15.
+        let fields = stat[stat.index(after: end)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        return .seconds((user + system) / ticks)
+    }
+
     /// Sends SIGTERM and waits for the exit.
     func stop() {
         guard process.isRunning else { return }
