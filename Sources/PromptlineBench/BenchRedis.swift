@@ -31,6 +31,9 @@ struct BenchRedis: Sendable, CustomStringConvertible {
                 arguments: [
                     "--port", "\(port)", "--bind", "127.0.0.1", "--dir", redisDirectory, "--save", "",
                     "--appendonly", "yes", "--appendfsync", "everysec", "--daemonize", "no",
+                    // Its log to a file: nothing reads its standard output, and a full pipe would
+                    // block Redis in the middle of a run.
+                    "--logfile", "\(directory)/redis-server.log",
                 ],
                 logPath: "\(directory)/redis.log")
             address = "redis://127.0.0.1:\(port)"
