@@ -56,6 +56,10 @@ struct BenchRedis: Sendable, CustomStringConvertible {
     }
 
     func stop() async {
+        if server != nil {
+            // Our own server: ask it to stop (it answers by closing the connection).
+            _ = try? await pool.send(RawCommand("SHUTDOWN", "NOSAVE"))
+        }
         await pool.shutdown()
         server?.stop()
     }

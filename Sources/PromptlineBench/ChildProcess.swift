@@ -55,10 +55,16 @@ final class ChildProcess: @unchecked Sendable {
         return .seconds((user + system) / ticks)
     }
 
-    /// Sends SIGTERM and waits for the exit.
+    /// Sends SIGTERM and waits for the exit; SIGKILL after 10 s. (A child may inherit a
+    /// blocked SIGTERM from this process's threads, and then never see it.)
     func stop() {
         guard process.isRunning else { return }
         kill(process.processIdentifier, SIGTERM)
+        let deadline = Date().addingTimeInterval(10)
+        while process.isRunning, Date() < deadline {
+            usleep(20_000)
+        }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }
 }
