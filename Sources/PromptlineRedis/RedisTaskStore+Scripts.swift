@@ -154,26 +154,34 @@ enum Scripts {
         return 1
         """)
 
-    /// ARGV: P, id, token, lifetime (ms), content, prompt/completion/total tokens or "",
-    /// answering model or "".
+    /// ARGV: P, lifetime (ms), then 7 values per task: id, token, content,
+    /// prompt/completion/total tokens or "", answering model or "". Answers 1 or 0 per task
+    /// (0: the lease was no longer current).
     static let complete = script("complete", """
-        local id = ARGV[2]
-        local key = P .. 'task:' .. id
-        local f = redis.call('HMGET', key, 'st', 'tok', 'err')
-        if f[1] ~= 'processing' or f[2] ~= ARGV[3] then return 0 end
         local now = now_ms()
-        local ttl = tonumber(ARGV[4])
-        local fields = {'st', 'completed', 'res', ARGV[5], 'prog', 100, 'f', now, 'exp', now + ttl}
-        if ARGV[6] ~= '' then
-          fields[#fields + 1] = 'pt'; fields[#fields + 1] = ARGV[6]
-          fields[#fields + 1] = 'ct'; fields[#fields + 1] = ARGV[7]
-          fields[#fields + 1] = 'tt'; fields[#fields + 1] = ARGV[8]
+        local ttl = tonumber(ARGV[2])
+        local out = {}
+        for b = 3, #ARGV, 7 do
+          local id = ARGV[b]
+          local key = P .. 'task:' .. id
+          local f = redis.call('HMGET', key, 'st', 'tok', 'err')
+          if f[1] ~= 'processing' or f[2] ~= ARGV[b + 1] then
+            out[#out + 1] = 0
+          else
+            local fields = {'st', 'completed', 'res', ARGV[b + 2], 'prog', 100, 'f', now, 'exp', now + ttl}
+            if ARGV[b + 3] ~= '' then
+              fields[#fields + 1] = 'pt'; fields[#fields + 1] = ARGV[b + 3]
+              fields[#fields + 1] = 'ct'; fields[#fields + 1] = ARGV[b + 4]
+              fields[#fields + 1] = 'tt'; fields[#fields + 1] = ARGV[b + 5]
+            end
+            if ARGV[b + 6] ~= '' then fields[#fields + 1] = 'by'; fields[#fields + 1] = ARGV[b + 6] end
+            redis.call('HSET', key, unpack(fields))
+            if f[3] then redis.call('HDEL', key, 'err') end
+            finish(id, key, 'c', now, ttl)
+            out[#out + 1] = 1
+          end
         end
-        if ARGV[9] ~= '' then fields[#fields + 1] = 'by'; fields[#fields + 1] = ARGV[9] end
-        redis.call('HSET', key, unpack(fields))
-        if f[3] then redis.call('HDEL', key, 'err') end
-        finish(id, key, 'c', now, ttl)
-        return 1
+        return out
         """)
 
     /// ARGV: P, id, token, lifetime (ms), cause.

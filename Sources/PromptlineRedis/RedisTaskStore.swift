@@ -33,12 +33,14 @@ public final class RedisTaskStore: TaskStore, Service {
     public let pool: RedisConnectionPool
     private let logger: Logger
     private let workSignal = WakeUpSignal()
+    private let completions: CompletionBatcher<Completion>
     private var prefix: String { configuration.keyPrefix }
 
     private init(configuration: Configuration, pool: RedisConnectionPool, logger: Logger) {
         self.configuration = configuration
         self.pool = pool
         self.logger = logger
+        completions = CompletionBatcher()
     }
 
     /// Connects, and checks that Redis answers and can run the store's scripts.
@@ -154,16 +156,31 @@ public final class RedisTaskStore: TaskStore, Service {
         try await changed(Scripts.progress, lease, [.integer(Int64(min(max(percent, 0), 100)))])
     }
 
+    /// Completions go to Redis in batches (see ``CompletionBatcher``): one script call for
+    /// all the workers that finish while the previous call is on its way.
     public func complete(_ lease: TaskLease, result: TaskResult) async throws -> Bool {
-        let usage = result.usage
-        return try await changed(Scripts.complete, lease, [
-            .integer(configuration.retention.resultTTL.milliseconds),
-            .string(result.content),
-            .string(usage.map { String($0.promptTokens) } ?? ""),
-            .string(usage.map { String($0.completionTokens) } ?? ""),
-            .string(usage.map { String($0.totalTokens) } ?? ""),
-            .string(result.model ?? ""),
-        ])
+        try await completions.submit(Completion(lease: lease, result: result)) { try await self.complete($0) }
+    }
+
+    struct Completion: Sendable {
+        var lease: TaskLease
+        var result: TaskResult
+    }
+
+    private func complete(_ batch: [Completion]) async throws -> [Bool] {
+        var arguments: [RedisScript.Argument] = [.string(prefix), .integer(configuration.retention.resultTTL.milliseconds)]
+        arguments.reserveCapacity(2 + batch.count * 7)
+        for completion in batch {
+            let usage = completion.result.usage
+            arguments += [
+                .string(completion.lease.id), .integer(completion.lease.token), .string(completion.result.content),
+                .string(usage.map { String($0.promptTokens) } ?? ""),
+                .string(usage.map { String($0.completionTokens) } ?? ""),
+                .string(usage.map { String($0.totalTokens) } ?? ""),
+                .string(completion.result.model ?? ""),
+            ]
+        }
+        return try Self.elements(try await run(Scripts.complete, arguments)).map { $0.int64 == 1 }
     }
 
     public func fail(_ lease: TaskLease, error: String) async throws -> Bool {
