@@ -135,6 +135,7 @@ public struct Bench: Sendable {
         var scriptsPerTask: [Double] = []
         var serverCPU: [Double] = []
         var redisCPU: [Double] = []
+        var mockCPU: [Double] = []
         for run in 1...configuration.runs {
             let dataDir = "\(workDirectory)/drain-\(run)"
             let loader = try startServer(name: "drain-load-\(run)", upstreamPort: mock.port, workers: 0, dataDir: dataDir, redis: redis)
@@ -142,6 +143,7 @@ public struct Bench: Sendable {
             loader.process.stop()
             let before = try await redis?.commandStats()
             let redisCPUBefore = try await redis?.cpuTime()
+            let mockCPUBefore = mock.cpuTime()
             let start = ContinuousClock.now
             let server = try startServer(
                 name: "drain-\(run)", upstreamPort: mock.port, workers: configuration.drainWorkers, dataDir: dataDir, redis: redis
@@ -158,6 +160,10 @@ public struct Bench: Sendable {
             if let cpu = server.process.cpuTime() {
                 serverCPU.append(cpu.seconds * 1e6 / Double(configuration.drainTasks))
                 line += String(format: ", server CPU %.0f µs/task", serverCPU.last!)
+            }
+            if let before = mockCPUBefore, let after = mock.cpuTime() {
+                mockCPU.append((after - before).seconds * 1e6 / Double(configuration.drainTasks))
+                line += String(format: ", mock CPU %.0f µs/task", mockCPU.last!)
             }
             if let redis, let redisCPUBefore {
                 redisCPU.append((try await redis.cpuTime() - redisCPUBefore).seconds * 1e6 / Double(configuration.drainTasks))
@@ -178,6 +184,10 @@ public struct Bench: Sendable {
         if !serverCPU.isEmpty {
             figures.append(Figure(name: "drain CPU", unit: "µs/task", runs: serverCPU, target: nil,
                                   setup: "server process CPU time (user + system) per drained task, start-up included: steady however busy the machine is"))
+        }
+        if !mockCPU.isEmpty {
+            figures.append(Figure(name: "mock CPU", unit: "µs/task", runs: mockCPU, target: nil,
+                                  setup: "mock upstream CPU time per drained task: the share of the cores the server does not get"))
         }
         if redis != nil {
             figures.append(Figure(name: "redis CPU", unit: "µs/task", runs: redisCPU, target: nil,
@@ -220,13 +230,13 @@ public struct Bench: Sendable {
         let port: Int
     }
 
-    func startMock(latencyMs: Int) throws -> (port: Int, stop: () -> Void) {
+    func startMock(latencyMs: Int) throws -> (port: Int, stop: () -> Void, cpuTime: () -> Duration?) {
         let mock = try ChildProcess(
             name: "mock-upstream", executable: configuration.executable,
             arguments: ["mock-upstream", "--port", "0", "--latency-ms", "\(latencyMs)"],
             logPath: "\(workDirectory)/mock-\(latencyMs).log")
         let port = try mock.waitForListening(prefix: "mock-upstream listening on")
-        return (port, mock.stop)
+        return (port, mock.stop, mock.cpuTime)
     }
 
     /// Starts a server; with Redis, each data directory name becomes a key prefix of its own.
