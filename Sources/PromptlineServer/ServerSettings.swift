@@ -82,8 +82,12 @@ public struct ServerSettings: Sendable, Equatable {
         } else {
             problems.append("--upstream-url / OPENAI_BASE_URL: '\(upstreamURL)' is not an http(s) URL such as https://api.openai.com/v1")
         }
-        if let redisURL, (try? RedisConfiguration(url: redisURL)) == nil {
-            problems.append("REDIS_HOST / REDIS_PORT / REDIS_DB: they do not make a valid Redis address")
+        if let redisURL {
+            do {
+                _ = try RedisConfiguration(url: redisURL)
+            } catch {
+                problems.append("REDIS_HOST / REDIS_PORT / REDIS_DB: they do not make a valid Redis address (\(error.reason)); fix them or set REDIS_URL")
+            }
         }
         if retryBaseDelay > retryMaxDelay {
             problems.append("--retry-base-delay (\(retryBaseDelay)) must not exceed --retry-max-delay (\(retryMaxDelay))")

@@ -203,25 +203,6 @@ public struct ZRANGEWITHSCORES: RedisCommand {
     }
 }
 
-public struct HSET: RedisCommand {
-    public typealias Response = Int
-    public var key: String
-    public var fields: [(String, String)]
-    public init(_ key: String, _ fields: [(String, String)]) {
-        self.key = key
-        self.fields = fields
-    }
-    public func encode(into encoder: inout RESPCommandEncoder) {
-        encoder.start("HSET")
-        encoder.append(key)
-        for (field, value) in fields {
-            encoder.append(field)
-            encoder.append(value)
-        }
-        encoder.finish()
-    }
-}
-
 /// `PEXPIRE key milliseconds`.
 public struct PEXPIRE: RedisCommand {
     public typealias Response = Bool
