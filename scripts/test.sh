@@ -32,12 +32,21 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt_install "${missing[@]}"
 fi
 
-# Python packages of the end-to-end suite.
+# Python packages of the end-to-end suite; the official `openai` SDK checks the /v1 surface.
+if ! python3 -c 'import pytest, requests, openai' >/dev/null 2>&1 && ! python3 -m pip --version >/dev/null 2>&1; then
+    echo "==> installing python3-pip"
+    apt_install python3-pip
+fi
 if ! python3 -c 'import pytest, requests' >/dev/null 2>&1; then
     echo "==> installing pytest and requests"
     python3 -m pip install --quiet pytest requests \
         || python3 -m pip install --quiet --break-system-packages pytest requests \
         || apt_install python3-pytest python3-requests
+fi
+if ! python3 -c 'import openai' >/dev/null 2>&1; then
+    echo "==> installing openai"
+    python3 -m pip install --quiet openai \
+        || python3 -m pip install --quiet --break-system-packages openai
 fi
 
 # A private Redis for the suites (the Swift store tests and the end-to-end Redis tests read

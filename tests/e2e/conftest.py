@@ -45,7 +45,8 @@ SERVER_ENV = (
     "REDIS_DB REDIS_PASSWORD PROMPTLINE_UPSTREAM_TIMEOUT PROMPTLINE_UPSTREAM_STREAMING "
     "PROMPTLINE_MAX_ATTEMPTS PROMPTLINE_RETRY_BASE_DELAY PROMPTLINE_RETRY_MAX_DELAY PROMPTLINE_LEASE "
     "PROMPTLINE_STATUS_TTL PROMPTLINE_RESULT_TTL PROMPTLINE_SHUTDOWN_GRACE PROMPTLINE_MAX_BODY_SIZE "
-    "PROMPTLINE_LOG_LEVEL LOG_LEVEL PROMPTLINE_REDIS_PREFIX PROMPTLINE_INSTANCE_ID PROMPTLINE_HEARTBEAT_INTERVAL"
+    "PROMPTLINE_LOG_LEVEL LOG_LEVEL PROMPTLINE_REDIS_PREFIX PROMPTLINE_INSTANCE_ID PROMPTLINE_HEARTBEAT_INTERVAL "
+    "PROMPTLINE_CACHE_TTL"
 ).split()
 
 
@@ -295,6 +296,21 @@ class Server:
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 60) -> int:
         self.proc.signal(sig)
         return self.proc.wait_exit(timeout)
+
+    # The OpenAI-compatible surface
+
+    def openai(self, **kw):
+        """The official `openai` SDK's client for this server's `/v1` (no retries, short timeout)."""
+        import openai  # only the tests of the /v1 surface need the SDK
+
+        kw.setdefault("max_retries", 0)
+        kw.setdefault("timeout", 30)
+        return openai.OpenAI(api_key=kw.pop("api_key", "sk-e2e-test"), base_url=self.base + "/v1", **kw)
+
+    def cache_stats(self) -> dict:
+        r = self.get("/api/cache")
+        assert r.status_code == 200, f"GET /api/cache answered {r.status_code}: {r.text[:500]}"
+        return r.json()
 
 
 @pytest.fixture
