@@ -24,10 +24,12 @@ public struct ChatCompletionRequest: Sendable, Codable, Hashable {
     public var temperature: Double?
     public var stream: Bool?
     public var streamOptions: StreamOptions?
+    /// Every other parameter, sent as given; the fields above win over a namesake here.
+    public var parameters: [String: JSONValue]
 
     public init(
         model: String, messages: [ChatMessage], maxTokens: Int? = nil, temperature: Double? = nil,
-        stream: Bool? = nil, streamOptions: StreamOptions? = nil
+        stream: Bool? = nil, streamOptions: StreamOptions? = nil, parameters: [String: JSONValue] = [:]
     ) {
         self.model = model
         self.messages = messages
@@ -35,6 +37,7 @@ public struct ChatCompletionRequest: Sendable, Codable, Hashable {
         self.temperature = temperature
         self.stream = stream
         self.streamOptions = streamOptions
+        self.parameters = parameters
     }
 
     /// The body that sends a task's request, streamed (asking for the usage at the end) or not.
@@ -42,11 +45,47 @@ public struct ChatCompletionRequest: Sendable, Codable, Hashable {
         self.init(
             model: request.model, messages: request.messages, maxTokens: request.maxTokens,
             temperature: request.temperature, stream: stream ? true : nil,
-            streamOptions: stream ? StreamOptions(includeUsage: true) : nil
+            streamOptions: stream ? StreamOptions(includeUsage: true) : nil,
+            parameters: request.parameters
         )
     }
 
-    enum CodingKeys: String, CodingKey {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        model = try container.decode(String.self, forKey: .model)
+        messages = try container.decode([ChatMessage].self, forKey: .messages)
+        maxTokens = try container.decodeIfPresent(Int.self, forKey: .maxTokens)
+        temperature = try container.decodeIfPresent(Double.self, forKey: .temperature)
+        stream = try container.decodeIfPresent(Bool.self, forKey: .stream)
+        streamOptions = try container.decodeIfPresent(StreamOptions.self, forKey: .streamOptions)
+        var parameters = try decoder.singleValueContainer().decode([String: JSONValue].self)
+        for key in CodingKeys.allCases { parameters[key.rawValue] = nil }
+        self.parameters = parameters
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var extra = encoder.container(keyedBy: AnyKey.self)
+        for (key, value) in parameters where CodingKeys(rawValue: key) == nil {
+            try extra.encode(value, forKey: AnyKey(key))
+        }
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(model, forKey: .model)
+        try container.encode(messages, forKey: .messages)
+        try container.encodeIfPresent(maxTokens, forKey: .maxTokens)
+        try container.encodeIfPresent(temperature, forKey: .temperature)
+        try container.encodeIfPresent(stream, forKey: .stream)
+        try container.encodeIfPresent(streamOptions, forKey: .streamOptions)
+    }
+
+    private struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ key: String) { stringValue = key }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case model, messages, temperature, stream
         case maxTokens = "max_tokens"
         case streamOptions = "stream_options"

@@ -87,15 +87,17 @@ public final class OpenAIClient: ChatBackend {
     static let maximumErrorBodyBytes = 64 << 10
 
     public let configuration: Configuration
-    private let httpClient: HTTPClient
+    let httpClient: HTTPClient
     private let ownsHTTPClient: Bool
     private let isShutDown = Mutex(false)
     private let logger: Logger
+    /// The base URL without a trailing slash.
+    let base: String
     /// `{baseURL}/chat/completions`.
     private let url: String
     /// The upstream's `host:port`, for messages.
     let endpoint: String
-    private let headers: HTTPHeaders
+    let headers: HTTPHeaders
 
     /// Creates a client with its own connection pool, sized by the configuration.
     public convenience init(
@@ -134,6 +136,7 @@ public final class OpenAIClient: ChatBackend {
         self.logger = logger
         var base = configuration.baseURL
         while base.hasSuffix("/") { base.removeLast() }
+        self.base = base
         self.url = base + "/chat/completions"
         self.endpoint = Self.endpoint(of: base)
 

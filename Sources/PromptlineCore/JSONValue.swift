@@ -1,9 +1,12 @@
+import Foundation
+
 /// A JSON document as plain values, read by a small byte-level parser.
 ///
 /// Streamed answers arrive as many small JSON chunks; reading each with `JSONDecoder` cost
 /// about a tenth of the server's time in a drain. This parser reads the bytes once into
-/// these values, which the stream accumulator then picks fields from.
-enum JSONValue: Sendable, Equatable {
+/// these values, which the stream accumulator then picks fields from. It is also how a
+/// request's OpenAI parameters that Promptline does not interpret are kept and sent on.
+public enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)
     case number(Double)
@@ -11,37 +14,57 @@ enum JSONValue: Sendable, Equatable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    subscript(key: String) -> JSONValue? {
+    public subscript(key: String) -> JSONValue? {
         if case .object(let members) = self { return members[key] }
         return nil
     }
 
-    var string: String? {
+    public var string: String? {
         if case .string(let value) = self { return value }
         return nil
     }
 
-    var int: Int? {
+    public var int: Int? {
         if case .number(let value) = self, let int = Int(exactly: value.rounded(.towardZero)) { return int }
         return nil
     }
 
-    var array: [JSONValue]? {
+    public var object: [String: JSONValue]? {
+        if case .object(let members) = self { return members }
+        return nil
+    }
+
+    public var double: Double? {
+        if case .number(let value) = self { return value }
+        return nil
+    }
+
+    public var array: [JSONValue]? {
         if case .array(let values) = self { return values }
         return nil
     }
 
     /// Parses one JSON document (surrounding whitespace allowed, nothing else).
     /// - Throws: ``JSONParseError``.
-    static func parse(_ text: String) throws -> JSONValue {
+    public static func parse(_ text: String) throws -> JSONValue {
         var text = text
-        return try text.withUTF8 { bytes in
-            var parser = Parser(bytes: bytes)
-            let value = try parser.value(depth: 0)
-            parser.skipWhitespace()
-            guard parser.index == bytes.count else { throw parser.error("unexpected data after the value") }
-            return value
-        }
+        return try text.withUTF8 { bytes in try parse(bytes) }
+    }
+
+    /// Parses one JSON document from UTF-8 bytes.
+    /// - Throws: ``JSONParseError``.
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws -> JSONValue {
+        var parser = Parser(bytes: bytes)
+        let value = try parser.value(depth: 0)
+        parser.skipWhitespace()
+        guard parser.index == bytes.count else { throw parser.error("unexpected data after the value") }
+        return value
+    }
+
+    /// Parses one JSON document from UTF-8 bytes.
+    /// - Throws: ``JSONParseError``.
+    public static func parse(_ data: Data) throws -> JSONValue {
+        try data.withUnsafeBytes { raw in try parse(raw.bindMemory(to: UInt8.self)) }
     }
 
     private struct Parser {
@@ -226,7 +249,44 @@ enum JSONValue: Sendable, Equatable {
 }
 
 /// Why a JSON document could not be read.
-struct JSONParseError: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
+public struct JSONParseError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+
+    public init(message: String) {
+        self.message = message
+    }
+}
+
+extension JSONValue: Codable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .number(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([JSONValue].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
+    }
+
+    /// Whole numbers are written without a fraction (`16`, not `16.0`), as clients wrote them.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .null: try container.encodeNil()
+        case .bool(let value): try container.encode(value)
+        case .number(let value):
+            if let whole = Int64(exactly: value) { try container.encode(whole) } else { try container.encode(value) }
+        case .string(let value): try container.encode(value)
+        case .array(let values): try container.encode(values)
+        case .object(let members): try container.encode(members)
+        }
+    }
 }

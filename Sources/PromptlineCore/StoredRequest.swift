@@ -1,22 +1,61 @@
 import Foundation
 
-/// How a store keeps a task's messages and metadata: the common single user prompt as is,
+/// How a store keeps a task's request and metadata: the common single user prompt as is,
 /// anything else as JSON. Every store uses this one form.
+///
+/// The JSON is the list of messages, or — when the request carries OpenAI parameters or
+/// opts out of the cache — an object `{"messages": […], "parameters": {…}, "cache": false}`.
+/// Model, `max_tokens` and temperature are kept by the store in fields of their own.
 public enum StoredRequest {
-    /// The prompt of a request that is one user message; `nil` otherwise.
+    /// The prompt of a request that is one user message and nothing more; `nil` otherwise.
     public static func prompt(of request: ChatRequest) -> String? {
-        request.messages.count == 1 && request.messages[0].role == "user" ? request.messages[0].content : nil
+        guard request.messages.count == 1, request.messages[0].role == "user",
+              request.parameters.isEmpty, request.cacheable
+        else { return nil }
+        return request.messages[0].content
     }
 
-    /// The messages as JSON, for a request that is not a single user prompt; `nil` otherwise.
+    /// The request's messages (and parameters) as JSON, when it is not a bare prompt; `nil` otherwise.
     public static func messagesJSON(of request: ChatRequest) throws -> String? {
-        prompt(of: request) == nil ? String(decoding: try JSONEncoder().encode(request.messages), as: UTF8.self) : nil
+        guard prompt(of: request) == nil else { return nil }
+        let data: Data
+        if request.parameters.isEmpty && request.cacheable {
+            data = try JSONEncoder().encode(request.messages)
+        } else {
+            data = try JSONEncoder().encode(Extended(
+                messages: request.messages,
+                parameters: request.parameters.isEmpty ? nil : request.parameters,
+                cache: request.cacheable ? nil : false
+            ))
+        }
+        return String(decoding: data, as: UTF8.self)
     }
 
-    /// The messages back from a stored prompt or JSON.
-    public static func messages(prompt: String?, json: String?) throws -> [ChatMessage] {
-        if let prompt { return [ChatMessage(role: "user", content: prompt)] }
-        return try JSONDecoder().decode([ChatMessage].self, from: Data((json ?? "[]").utf8))
+    /// The request back from its stored fields.
+    public static func request(
+        model: String, maxTokens: Int, temperature: Double, prompt: String?, json: String?
+    ) throws -> ChatRequest {
+        var request = ChatRequest(model: model, messages: [], maxTokens: maxTokens, temperature: temperature)
+        if let prompt {
+            request.messages = [ChatMessage(role: "user", content: prompt)]
+        } else {
+            let data = Data((json ?? "[]").utf8)
+            if data.first == UInt8(ascii: "{") {
+                let extended = try JSONDecoder().decode(Extended.self, from: data)
+                request.messages = extended.messages
+                request.parameters = extended.parameters ?? [:]
+                request.cacheable = extended.cache ?? true
+            } else {
+                request.messages = try JSONDecoder().decode([ChatMessage].self, from: data)
+            }
+        }
+        return request
+    }
+
+    private struct Extended: Codable {
+        var messages: [ChatMessage]
+        var parameters: [String: JSONValue]?
+        var cache: Bool?
     }
 
     /// Metadata as JSON; `nil` when there is none.

@@ -34,12 +34,22 @@ public struct ChatRequest: Sendable, Codable, Hashable {
     public var messages: [ChatMessage]
     public var maxTokens: Int
     public var temperature: Double
+    /// Other OpenAI parameters (`top_p`, `stop`, `seed`, `response_format`, …), sent to the
+    /// upstream as they were given. Promptline does not interpret them.
+    public var parameters: [String: JSONValue] = [:]
+    /// Whether the answer may come from, and go to, the response cache.
+    public var cacheable = true
 
-    public init(model: String, messages: [ChatMessage], maxTokens: Int, temperature: Double) {
+    public init(
+        model: String, messages: [ChatMessage], maxTokens: Int, temperature: Double,
+        parameters: [String: JSONValue] = [:], cacheable: Bool = true
+    ) {
         self.model = model
         self.messages = messages
         self.maxTokens = maxTokens
         self.temperature = temperature
+        self.parameters = parameters
+        self.cacheable = cacheable
     }
 
     enum CodingKeys: String, CodingKey {

@@ -266,7 +266,7 @@ public final class RedisTaskStore: TaskStore, Service {
     // MARK: - Helpers
 
     /// Runs a script; an unreachable Redis becomes a ``StoreUnavailableError``.
-    private func run(_ script: RedisScript, _ arguments: [RedisScript.Argument]) async throws -> RESPValue {
+    func run(_ script: RedisScript, _ arguments: [RedisScript.Argument]) async throws -> RESPValue {
         do {
             return try await pool.run(script, arguments: arguments)
         } catch {
@@ -288,28 +288,29 @@ public final class RedisTaskStore: TaskStore, Service {
         return String(repeating: "0", count: 16 - hex.utf8.count) + hex
     }
 
-    private static func elements(_ reply: RESPValue) throws -> [RESPValue] {
+    static func elements(_ reply: RESPValue) throws -> [RESPValue] {
         guard let elements = reply.elements else { throw unreadable("reply") }
         return elements
     }
 
-    private static func integer(_ reply: RESPValue) throws -> Int {
+    static func integer(_ reply: RESPValue) throws -> Int {
         guard let value = reply.int64 else { throw unreadable("reply") }
         return Int(value)
     }
 
-    private static func unreadable(_ what: String) -> RedisClientError {
+    static func unreadable(_ what: String) -> RedisClientError {
         RedisClientError(.unexpectedResponse, "the store's \(what) script answered something unexpected")
     }
 
     private static func request(
         model: RESPValue, maxTokens: RESPValue, temperature: RESPValue, prompt: RESPValue, messages: RESPValue
     ) throws -> ChatRequest {
-        ChatRequest(
+        try StoredRequest.request(
             model: model.string ?? "",
-            messages: try StoredRequest.messages(prompt: prompt.string, json: messages.string),
             maxTokens: maxTokens.int64.map(Int.init) ?? 0,
-            temperature: temperature.string.flatMap(Double.init) ?? 0
+            temperature: temperature.string.flatMap(Double.init) ?? 0,
+            prompt: prompt.string,
+            json: messages.string
         )
     }
 

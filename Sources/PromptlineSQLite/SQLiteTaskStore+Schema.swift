@@ -76,10 +76,10 @@ extension SQLiteTaskStore {
         static let requestColumns = "model, max_tokens, temperature, prompt, messages"
 
         static func request(_ row: Row) throws -> ChatRequest {
-            let messages = try StoredRequest.messages(
+            try StoredRequest.request(
+                model: row["model"], maxTokens: row["max_tokens"], temperature: row["temperature"],
                 prompt: (row["prompt"] as Data?).map { String(decoding: $0, as: UTF8.self) }, json: row["messages"]
             )
-            return ChatRequest(model: row["model"], messages: messages, maxTokens: row["max_tokens"], temperature: row["temperature"])
         }
 
         static func record(_ row: Row) throws -> TaskRecord {

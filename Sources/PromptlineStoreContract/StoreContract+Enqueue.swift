@@ -112,6 +112,16 @@ extension StoreContract {
             priority: 1_000_000,
             metadata: metadata
         ))
+        // OpenAI parameters Promptline does not interpret, and the cache opt-out, are kept too.
+        var withParameters = newTask("with parameters")
+        withParameters.request.parameters = [
+            "top_p": .number(0.5), "seed": .number(42), "stop": .array([.string("\n\n"), .string("é")]),
+            "response_format": .object(["type": .string("json_object")]), "logprobs": .bool(false), "user": .null,
+        ]
+        batch.append(withParameters)
+        var uncached = newTask("never from the cache")
+        uncached.request.cacheable = false
+        batch.append(uncached)
         let ids = try await enqueue(batch, into: store)
         let records = try await store.tasks(ids: ids)
         // Swift's `==` on strings ignores Unicode normalisation; compare bytes.
@@ -122,6 +132,10 @@ extension StoreContract {
             try check(
                 try encoder.encode(record.request) == encoder.encode(task.request),
                 "request of \(task.id) did not round-trip byte for byte: stored \(task.request), read \(record.request)"
+            )
+            try check(
+                record.request.parameters == task.request.parameters && record.request.cacheable == task.request.cacheable,
+                "parameters or cache opt-out of \(task.id) did not round-trip: stored \(task.request), read \(record.request)"
             )
             try check(
                 try encoder.encode(record.metadata) == encoder.encode(task.metadata),
