@@ -22,6 +22,16 @@ enum JSONBody {
     /// Reads the body (refusing more than `limit` bytes with a 413) and decodes it, with a
     /// message naming the field at fault when it does not fit `T`.
     static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int) async throws -> T {
+        let buffer = try await collect(request, limit: limit)
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+        } catch let error as DecodingError {
+            throw APIError(Self.status(of: error), Self.describe(error))
+        }
+    }
+
+    /// Reads a request's whole body, refusing an empty one and more than `limit` bytes (413).
+    static func collect(_ request: Request, limit: Int) async throws -> ByteBuffer {
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: limit)
@@ -31,11 +41,7 @@ enum JSONBody {
         guard buffer.readableBytes > 0 else {
             throw APIError(.badRequest, "request body is empty; expected a JSON object")
         }
-        do {
-            return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
-        } catch let error as DecodingError {
-            throw APIError(Self.status(of: error), Self.describe(error))
-        }
+        return buffer
     }
 
     static func status(of error: DecodingError) -> HTTPResponse.Status {

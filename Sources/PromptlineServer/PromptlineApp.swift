@@ -19,15 +19,19 @@ public enum PromptlineApp {
         let opened = try await openStore(settings, logger: logger)
         let store = opened.store
         let client = OpenAIClient(configuration: .init(settings), logger: logger)
+        let upstream = Upstream(
+            client: client, gate: RateLimitGate(),
+            cache: ResponseCache(configuration: .init(ttl: .seconds(settings.cacheTTL)))
+        )
         let pool = WorkerPool(
             store: store,
-            backend: client,
-            gate: RateLimitGate(),
+            backend: CachingChatBackend(backend: client, cache: upstream.cache),
+            gate: upstream.gate,
             configuration: .init(settings),
             logger: logger
         )
         let app = Application(
-            router: buildRouter(settings: settings, store: store, pool: pool, cluster: opened.registry),
+            router: buildRouter(settings: settings, store: store, pool: pool, cluster: opened.registry, upstream: upstream),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: nil),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? settings.port
@@ -104,10 +108,25 @@ public enum PromptlineApp {
         }
     }
 
-    /// The routes, for the server and for in-process tests.
+    /// What the server shares with the workers about the upstream.
+    public struct Upstream: Sendable {
+        public var client: OpenAIClient
+        /// The upstream's "wait before calling again", honoured by workers and chat calls alike.
+        public var gate: RateLimitGate
+        public var cache: ResponseCache
+
+        public init(client: OpenAIClient, gate: RateLimitGate, cache: ResponseCache) {
+            self.client = client
+            self.gate = gate
+            self.cache = cache
+        }
+    }
+
+    /// The routes, for the server and for in-process tests. Without `upstream` there is no
+    /// OpenAI-compatible API (`/v1/…`).
     public static func buildRouter(
         settings: ServerSettings, store: any TaskStore, pool: WorkerPool,
-        cluster: any ClusterRegistry = LocalClusterRegistry()
+        cluster: any ClusterRegistry = LocalClusterRegistry(), upstream: Upstream? = nil
     ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: ErrorMiddleware())
@@ -124,6 +143,15 @@ public enum PromptlineApp {
         tasks.addRoutes(to: router)
         ClusterController(store: store, registry: cluster, storeKind: settings.redisURL == nil ? "embedded" : "redis")
             .addRoutes(to: router)
+        if let upstream {
+            ChatController(
+                client: upstream.client, cache: upstream.cache, gate: upstream.gate,
+                defaultModel: settings.model, maxBodySize: settings.maxBodySize
+            ).addRoutes(to: router)
+            router.get("/api/cache") { _, _ in
+                CacheReport(enabled: upstream.cache.isEnabled, ttlSeconds: settings.cacheTTL, statistics: upstream.cache.statistics)
+            }
+        }
         router.get("/health/live") { _, _ in ["status": "ok"] }
         router.get("/health/ready") { _, _ -> Response in
             do {
@@ -169,5 +197,33 @@ extension OpenAIClient.Configuration {
             streaming: settings.upstreamStreaming,
             maxConnections: max(settings.workers, 8)
         )
+    }
+}
+
+/// `GET /api/cache`: what this instance's response cache has done since it started.
+struct CacheReport: ResponseEncodable {
+    var enabled: Bool
+    var ttlSeconds: Double
+    var hits: Int
+    var misses: Int
+    var coalesced: Int
+    var bypassed: Int
+    var entries: Int
+    var bytes: Int
+
+    init(enabled: Bool, ttlSeconds: Double, statistics: ResponseCache.Statistics) {
+        self.enabled = enabled
+        self.ttlSeconds = ttlSeconds
+        hits = statistics.hits
+        misses = statistics.misses
+        coalesced = statistics.coalesced
+        bypassed = statistics.bypassed
+        entries = statistics.entries
+        bytes = statistics.bytes
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case enabled, hits, misses, coalesced, bypassed, entries, bytes
+        case ttlSeconds = "ttl_seconds"
     }
 }

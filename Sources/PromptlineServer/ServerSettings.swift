@@ -33,6 +33,12 @@ public struct ServerSettings: Sendable, Equatable {
     public var resultTTL = 604_800.0
     public var shutdownGrace = 30.0
     public var maxBodySize = 32 * 1024 * 1024
+    /// Seconds an answer stays in the response cache; 0 turns the cache off.
+    public var cacheTTL = 3_600.0
+    /// The most requests in one Batch API input file.
+    public var batchMaxRequests = 50_000
+    /// The largest Batch API input file, in bytes.
+    public var batchMaxFileSize = 200 * 1024 * 1024
     public var logLevel = Logger.Level.info
 
     public init() {}
@@ -137,6 +143,9 @@ public enum Setting: String, CaseIterable, Sendable {
     case resultTTL = "result-ttl"
     case shutdownGrace = "shutdown-grace"
     case maxBodySize = "max-body-size"
+    case cacheTTL = "cache-ttl"
+    case batchMaxRequests = "batch-max-requests"
+    case batchMaxFileSize = "batch-max-file-size"
     case logLevel = "log-level"
 
     /// The environment variables that set it, first one present wins.
@@ -165,6 +174,9 @@ public enum Setting: String, CaseIterable, Sendable {
         case .resultTTL: ["PROMPTLINE_RESULT_TTL"]
         case .shutdownGrace: ["PROMPTLINE_SHUTDOWN_GRACE"]
         case .maxBodySize: ["PROMPTLINE_MAX_BODY_SIZE"]
+        case .cacheTTL: ["PROMPTLINE_CACHE_TTL"]
+        case .batchMaxRequests: ["PROMPTLINE_BATCH_MAX_REQUESTS"]
+        case .batchMaxFileSize: ["PROMPTLINE_BATCH_MAX_FILE_SIZE"]
         case .logLevel: ["PROMPTLINE_LOG_LEVEL", "LOG_LEVEL"]
         }
     }
@@ -195,6 +207,9 @@ public enum Setting: String, CaseIterable, Sendable {
         case .resultTTL: "Seconds a completed task and its result stay readable. Default: 604800."
         case .shutdownGrace: "Seconds in-flight tasks may finish after SIGTERM. Default: 30."
         case .maxBodySize: "Largest request body, in bytes. Default: 33554432 (32 MiB)."
+        case .cacheTTL: "Seconds an answer stays in the exact-match response cache; 0 turns the cache off. Default: 3600."
+        case .batchMaxRequests: "Most requests in one Batch API input file. Default: 50000."
+        case .batchMaxFileSize: "Largest Batch API input file, in bytes. Default: 209715200 (200 MiB)."
         case .logLevel: "trace, debug, info, notice, warning, error or critical. Default: info."
         }
         return "\(what) Env: \(environment.joined(separator: ", "))."
@@ -233,6 +248,9 @@ public enum Setting: String, CaseIterable, Sendable {
         case .resultTTL: settings.resultTTL = try Self.number(raw, in: 1...31_536_000)
         case .shutdownGrace: settings.shutdownGrace = try Self.number(raw, in: 0...3_600)
         case .maxBodySize: settings.maxBodySize = try Self.integer(raw, in: 1_024...1_073_741_824)
+        case .cacheTTL: settings.cacheTTL = try Self.number(raw, in: 0...31_536_000)
+        case .batchMaxRequests: settings.batchMaxRequests = try Self.integer(raw, in: 1...1_000_000)
+        case .batchMaxFileSize: settings.batchMaxFileSize = try Self.integer(raw, in: 1_024...1_073_741_824)
         case .logLevel:
             guard let level = Logger.Level(rawValue: raw.lowercased()) else {
                 throw SettingProblem(reason: "'\(raw)' is not a log level (trace, debug, info, notice, warning, error, critical)")

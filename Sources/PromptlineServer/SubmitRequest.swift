@@ -11,9 +11,11 @@ struct SubmitRequest: Decodable, Sendable {
     var idempotencyKey: String?
     var webhookURL: String?
     var metadata: [String: String]?
+    /// `false`: answer every prompt with an upstream call of its own, never from the cache.
+    var cache: Bool?
 
     enum CodingKeys: String, CodingKey {
-        case prompts, model, temperature, priority, metadata
+        case prompts, model, temperature, priority, metadata, cache
         case maxTokens = "max_tokens"
         case idempotencyKey = "idempotency_key"
         case webhookURL = "webhook_url"
@@ -29,9 +31,10 @@ struct PromptInput: Decodable, Sendable {
     var temperature: Double?
     var priority: Int?
     var metadata: [String: String]?
+    var cache: Bool?
 
     enum CodingKeys: String, CodingKey {
-        case prompt, messages, model, temperature, priority, metadata
+        case prompt, messages, model, temperature, priority, metadata, cache
         case maxTokens = "max_tokens"
     }
 
@@ -55,6 +58,7 @@ struct PromptInput: Decodable, Sendable {
         temperature = try container.decodeIfPresent(Double.self, forKey: .temperature)
         priority = try container.decodeIfPresent(Int.self, forKey: .priority)
         metadata = try container.decodeIfPresent([String: String].self, forKey: .metadata)
+        cache = try container.decodeIfPresent(Bool.self, forKey: .cache)
     }
 }
 
@@ -109,7 +113,8 @@ struct SubmitPolicy: Sendable {
                 model: model,
                 messages: messages,
                 maxTokens: input.maxTokens ?? body.maxTokens ?? defaultMaxTokens,
-                temperature: input.temperature ?? body.temperature ?? defaultTemperature
+                temperature: input.temperature ?? body.temperature ?? defaultTemperature,
+                cacheable: input.cache ?? body.cache ?? true
             )
             let metadata = (body.metadata ?? [:]).merging(input.metadata ?? [:]) { _, own in own }
             return NewTask(request: request, priority: input.priority ?? body.priority ?? 0, metadata: metadata)

@@ -1,0 +1,134 @@
+import AsyncHTTPClient
+import NIOCore
+import NIOHTTP1
+import PromptlineCore
+
+/// An upstream's answer to a call relayed as is, for Promptline's own OpenAI-compatible API.
+public struct RelayedResponse: Sendable {
+    public enum Body: Sendable {
+        /// The whole body, read.
+        case whole(ByteBuffer)
+        /// A `text/event-stream` still arriving; read it with ``OpenAIClient/relayEvents(of:write:)``.
+        case events(HTTPClientResponse.Body)
+    }
+
+    public var status: Int
+    /// The upstream's `content-type`.
+    public var contentType: String?
+    public var body: Body
+    /// The failure an error status stands for, classified (rate limit, its wait, …); `nil` on success.
+    public var failure: UpstreamError?
+}
+
+extension OpenAIClient {
+    /// Sends `body` to `{baseURL}{path}` as it is (with the upstream's API key) and answers
+    /// the upstream's status and body. A streamed success is handed over unread; anything
+    /// else is read whole, within the timeout.
+    ///
+    /// - Throws: ``UpstreamError`` when no answer came (connection failed, timed out).
+    public func relay(_ method: HTTPMethod, path: String, body: ByteBuffer?, streaming: Bool) async throws -> RelayedResponse {
+        var request = HTTPClientRequest(url: base + path)
+        request.method = method
+        request.headers = headers
+        request.headers.replaceOrAdd(name: "accept", value: streaming ? "text/event-stream" : "application/json")
+        if let body { request.body = .bytes(body) }
+        let prepared = request
+        let timeout = configuration.timeout
+        do {
+            return try await withThrowingTaskGroup(of: RelayedResponse.self) { group in
+                group.addTask {
+                    let response: HTTPClientResponse
+                    do {
+                        response = try await self.httpClient.execute(prepared, timeout: TimeAmount(timeout + .seconds(1)))
+                    } catch {
+                        throw Task.isCancelled ? CancellationError() : UpstreamError.transport(error, endpoint: self.endpoint)
+                    }
+                    return try await self.relayed(response, streaming: streaming)
+                }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    throw UpstreamError(.timedOut, message: "\(self.endpoint) did not answer within \(AttemptTimer.format(timeout))")
+                }
+                defer { group.cancelAll() }
+                return try await group.next()!
+            }
+        } catch let error as UpstreamError {
+            throw error.redacting(configuration.apiKey)
+        }
+    }
+
+    private func relayed(_ response: HTTPClientResponse, streaming: Bool) async throws -> RelayedResponse {
+        let status = Int(response.status.code)
+        let contentType = response.headers.first(name: "content-type")
+        let success = (200..<300).contains(status)
+        if success, streaming, !(contentType?.lowercased().contains("json") ?? false) {
+            return RelayedResponse(status: status, contentType: contentType, body: .events(response.body))
+        }
+        let limit = success ? Self.maximumAnswerBytes : Self.maximumErrorBodyBytes
+        let bytes: ByteBuffer
+        do {
+            bytes = try await response.body.collect(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw UpstreamError(.invalidResponse, message: "answer from \(endpoint) larger than \(limit >> 10) KiB")
+        } catch {
+            throw Task.isCancelled ? CancellationError() : UpstreamError.transport(error, endpoint: endpoint)
+        }
+        let failure = success ? nil : UpstreamError.httpStatus(
+            status, reason: response.status.reasonPhrase, headers: response.headers, body: bytes
+        )
+        return RelayedResponse(status: status, contentType: contentType, body: .whole(bytes), failure: failure)
+    }
+
+    /// Relays a stream of server-sent events event by event, as they arrive: each batch of
+    /// whole events goes to `write` in wire format, ending with `data: [DONE]`.
+    ///
+    /// - Throws: ``UpstreamError`` `.timedOut` when no event arrives within the timeout, and
+    ///   `.incompleteStream` when the stream ends before `[DONE]`; what was relayed until then
+    ///   stays relayed. Errors thrown by `write` (the client went away) end the relay.
+    public func relayEvents(of body: HTTPClientResponse.Body, write: (ByteBuffer) async throws -> Void) async throws {
+        let timer = AttemptTimer(timeout: configuration.timeout, limit: nil)
+        timer.eventArrived()
+        let (chunks, source) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                do {
+                    for try await chunk in body { source.yield(chunk) }
+                    source.finish()
+                } catch {
+                    source.finish(throwing: Task.isCancelled ? CancellationError() : UpstreamError.transport(error, endpoint: self.endpoint))
+                }
+            }
+            group.addTask {
+                do {
+                    _ = try await timer.expire()
+                } catch let error as UpstreamError {
+                    source.finish(throwing: error)
+                }
+            }
+            defer { group.cancelAll() }
+            var parser = ServerSentEventParser()
+            var events = 0
+            for try await chunk in chunks {
+                let parsed: [ServerSentEvent]
+                do {
+                    parsed = try parser.feed(chunk)
+                } catch {
+                    throw UpstreamError(.invalidResponse, message: "stream from \(endpoint) sent a \(error)")
+                }
+                guard !parsed.isEmpty else { continue }
+                timer.eventArrived()
+                var out = ByteBuffer()
+                for event in parsed {
+                    event.write(into: &out)
+                    events += 1
+                    if event.data == "[DONE]" {
+                        try await write(out)
+                        return
+                    }
+                }
+                try await write(out)
+            }
+            throw UpstreamError(.incompleteStream, message: "stream from \(endpoint) ended before [DONE] after \(events) events")
+        }
+    }
+}

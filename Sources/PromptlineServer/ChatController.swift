@@ -1,0 +1,198 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import OpenAIUpstream
+import PromptlineCore
+
+/// The OpenAI-compatible chat API: `POST /v1/chat/completions` and `GET /v1/models`,
+/// relayed to the upstream.
+///
+/// Bodies go upstream as the client wrote them (only the `cache` opt-out is taken out), so
+/// every OpenAI parameter works. A streamed answer is relayed event by event as it arrives;
+/// a stall longer than the upstream timeout, or an end before `[DONE]`, ends the stream
+/// with an OpenAI-style error event. Upstream errors keep their status and come back in
+/// OpenAI's error shape. Plain answers are served from the response cache when they can be.
+/// The calls share the upstream's rate-limit gate with the workers.
+struct ChatController: Sendable {
+    let client: OpenAIClient
+    let cache: ResponseCache
+    let gate: RateLimitGate
+    let defaultModel: String
+    let maxBodySize: Int
+
+    static let cacheHeader = HTTPField.Name("x-promptline-cache")!
+
+    func addRoutes(to router: Router<some RequestContext>) {
+        router.post("/v1/chat/completions", use: chatCompletion)
+        router.get("/v1/models", use: models)
+    }
+
+    @Sendable func chatCompletion(_ request: Request, context: some RequestContext) async throws -> Response {
+        let buffer = try await JSONBody.collect(request, limit: maxBodySize)
+        var body = try Self.chatBody(buffer)
+        var forwarded = buffer
+        var cacheable = !(request.headers[.cacheControl].map { $0.contains("no-cache") || $0.contains("no-store") } ?? false)
+        if let cache = body["cache"] {
+            guard case .bool(let flag) = cache else { throw APIError(.badRequest, "cache: expected true or false") }
+            cacheable = cacheable && flag
+            body["cache"] = nil
+            forwarded = try Self.encode(body)
+        }
+        if body["model"] == nil {
+            body["model"] = .string(defaultModel)
+            forwarded = try Self.encode(body)
+        }
+        let streaming = body["stream"] == .bool(true)
+        try await waitForGate()
+
+        if streaming {
+            cache.noteBypass()
+            return try await relayStream(forwarded, context: context)
+        }
+        guard cacheable, cache.isEnabled else {
+            cache.noteBypass()
+            return try await relayWhole(forwarded, outcome: .bypass)
+        }
+        // The leader's own answer, which may be an error the cache does not keep.
+        var own: Response?
+        let (value, outcome) = try await cache.answer(for: try CachingChatBackend.key(of: body)) {
+            let relayed = try await send(forwarded, streaming: false)
+            let (response, bytes) = try Self.response(relayed, outcome: .miss)
+            own = response
+            let keep = relayed.status == 200 && relayed.contentType?.lowercased().contains("json") == true
+            return (Array(bytes.readableBytesView), keep)
+        }
+        if outcome == .miss, let own { return own }
+        return Self.jsonResponse(status: .ok, ByteBuffer(bytes: value), outcome: outcome)
+    }
+
+    @Sendable func models(_ request: Request, context: some RequestContext) async throws -> Response {
+        let relayed = try await upstreamCall { try await client.relay(.GET, path: "/models", body: nil, streaming: false) }
+        return try Self.response(relayed, outcome: nil).response
+    }
+
+    // MARK: - Relaying
+
+    /// While the upstream has asked every caller to wait, wait too — unless the wait is
+    /// longer than a call may take, then say so at once.
+    private func waitForGate() async throws {
+        guard let reopensAt = gate.closedUntil else { return }
+        let wait = reopensAt - .now
+        guard wait <= client.configuration.timeout else {
+            var headers = HTTPFields()
+            headers[.retryAfter] = String(Int(wait.seconds.rounded(.up)))
+            throw APIError(.tooManyRequests, "the upstream asked for a pause of \(Int(wait.seconds.rounded(.up))) s; try again then", headers: headers)
+        }
+        try await gate.waitUntilOpen()
+    }
+
+    private func send(_ body: ByteBuffer, streaming: Bool) async throws -> RelayedResponse {
+        let relayed = try await upstreamCall { try await client.relay(.POST, path: "/chat/completions", body: body, streaming: streaming) }
+        if let wait = relayed.failure?.retryAfter { gate.pause(for: wait) }
+        return relayed
+    }
+
+    /// Runs an upstream call; when no answer came, answers 502 or 504 naming the cause.
+    private func upstreamCall(_ call: () async throws -> RelayedResponse) async throws -> RelayedResponse {
+        do {
+            return try await call()
+        } catch let error as UpstreamError {
+            throw APIError(error.code == .timedOut ? .gatewayTimeout : .badGateway, "upstream: \(error.description)")
+        }
+    }
+
+    private func relayWhole(_ body: ByteBuffer, outcome: ResponseCache.Outcome) async throws -> Response {
+        try Self.response(try await send(body, streaming: false), outcome: outcome).response
+    }
+
+    private func relayStream(_ body: ByteBuffer, context: some RequestContext) async throws -> Response {
+        let relayed = try await send(body, streaming: true)
+        guard case .events(let events) = relayed.body else {
+            return try Self.response(relayed, outcome: .bypass).response
+        }
+        let client = self.client
+        let logger = context.logger
+        var headers = HTTPFields()
+        headers[.contentType] = "text/event-stream"
+        headers[.cacheControl] = "no-cache"
+        headers[Self.cacheHeader] = ResponseCache.Outcome.bypass.rawValue
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            do {
+                try await client.relayEvents(of: events) { chunk in try await writer.write(chunk) }
+            } catch let error as UpstreamError {
+                logger.notice("streamed answer ended early", metadata: ["error_kind": "\(error.kind)"])
+                let code = error.code == .timedOut ? "upstream_timeout" : "stream_incomplete"
+                var event = ByteBuffer(string: "data: ")
+                event.writeBytes(try JSONBody.encoder.encode(OpenAIErrorBody(error: .init(
+                    message: "upstream: \(error.description)", type: "upstream_error", code: code))))
+                event.writeString("\n\n")
+                try await writer.write(event)
+            }
+            try await writer.finish(nil)
+        })
+    }
+
+    // MARK: - Bodies
+
+    /// Reads a chat request body: a JSON object with a non-empty `messages` list.
+    static func chatBody(_ buffer: ByteBuffer) throws -> [String: JSONValue] {
+        let parsed: JSONValue
+        do {
+            parsed = try buffer.withUnsafeReadableBytes { try JSONValue.parse($0.bindMemory(to: UInt8.self)) }
+        } catch {
+            throw APIError(.badRequest, "request body is not valid JSON: \(error)")
+        }
+        guard case .object(let body) = parsed else { throw APIError(.badRequest, "request body must be a JSON object") }
+        guard let messages = body["messages"]?.array, !messages.isEmpty else {
+            throw APIError(.badRequest, "messages: required, a non-empty list of messages")
+        }
+        if let model = body["model"], model.string?.isEmpty ?? true {
+            throw APIError(.badRequest, "model: expected a non-empty string")
+        }
+        switch body["stream"] {
+        case nil, .null?, .bool?: break
+        default: throw APIError(.badRequest, "stream: expected true or false")
+        }
+        return body
+    }
+
+    static func encode(_ body: [String: JSONValue]) throws -> ByteBuffer {
+        ByteBuffer(bytes: try JSONBody.encoder.encode(body))
+    }
+
+    /// The client's response to a whole upstream answer, and the body it carries: the
+    /// upstream's own, or — for an error that is not in OpenAI's shape — one that is.
+    static func response(_ relayed: RelayedResponse, outcome: ResponseCache.Outcome?) throws -> (response: Response, body: ByteBuffer) {
+        guard case .whole(var body) = relayed.body else { throw APIError(.badGateway, "upstream answered a stream to a plain request") }
+        let status = HTTPResponse.Status(code: relayed.status)
+        var response: Response
+        if let failure = relayed.failure {
+            if !isOpenAIError(body) {
+                body = ByteBuffer(bytes: try JSONBody.encoder.encode(OpenAIErrorBody(error: .init(
+                    message: "upstream: \(failure.description)", type: APIError.openAIType(for: status), code: failure.errorType))))
+            }
+            response = jsonResponse(status: status, body, outcome: outcome)
+            if let wait = failure.retryAfter {
+                response.headers[.retryAfter] = String(max(1, Int(wait.seconds.rounded(.up))))
+            }
+        } else {
+            response = jsonResponse(status: status, body, outcome: outcome)
+            if let contentType = relayed.contentType { response.headers[.contentType] = contentType }
+        }
+        return (response, body)
+    }
+
+    static func jsonResponse(status: HTTPResponse.Status, _ body: ByteBuffer, outcome: ResponseCache.Outcome?) -> Response {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let outcome { headers[cacheHeader] = outcome.rawValue }
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: body))
+    }
+
+    private static func isOpenAIError(_ body: ByteBuffer) -> Bool {
+        guard let parsed = try? body.withUnsafeReadableBytes({ try JSONValue.parse($0.bindMemory(to: UInt8.self)) }),
+              case .object(let detail)? = parsed["error"]
+        else { return false }
+        return detail["message"]?.string != nil
+    }
+}
