@@ -95,7 +95,10 @@ extension OpenAIClient {
                     for try await chunk in body { source.yield(chunk) }
                     source.finish()
                 } catch {
-                    source.finish(throwing: Task.isCancelled ? CancellationError() : UpstreamError.transport(error, endpoint: self.endpoint))
+                    if Task.isCancelled { return source.finish(throwing: CancellationError()) }
+                    let cause = UpstreamError.transport(error, endpoint: self.endpoint)
+                    source.finish(throwing: cause.code == .timedOut ? cause : UpstreamError(
+                        .incompleteStream, message: "stream from \(self.endpoint) broke off before [DONE] (\(cause.message))"))
                 }
             }
             group.addTask {
