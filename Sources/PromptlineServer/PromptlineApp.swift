@@ -30,8 +30,11 @@ public enum PromptlineApp {
             configuration: .init(settings),
             logger: logger
         )
+        let batches = BatchService(settings, tasks: store, documents: opened.documents, logger: logger)
         let app = Application(
-            router: buildRouter(settings: settings, store: store, pool: pool, cluster: opened.registry, upstream: upstream),
+            router: buildRouter(
+                settings: settings, store: store, pool: pool, cluster: opened.registry, upstream: upstream, documents: opened.documents
+            ),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: nil),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? settings.port
@@ -47,7 +50,11 @@ public enum PromptlineApp {
         let group = ServiceGroup(configuration: .init(
             // Started in this order, stopped in the reverse: the HTTP server first, then the
             // pool drains, then the instance leaves the cluster, the store last.
-            services: [.init(service: opened.service), .init(service: heartbeat), .init(service: pool), .init(service: app)],
+            services: [
+                .init(service: opened.service), .init(service: heartbeat), .init(service: pool),
+                .init(service: BatchSupervisor(service: batches, interval: .milliseconds(500), logger: logger)),
+                .init(service: app),
+            ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         ))
@@ -69,6 +76,8 @@ public enum PromptlineApp {
     /// The store the settings name, with what runs beside it.
     struct OpenedStore {
         var store: any TaskStore
+        /// The same store's records beside the tasks (the Batch API's files and batches).
+        var documents: any DocumentStore
         /// What keeps the store going (checkpoints, the pub/sub subscription).
         var service: any Service
         var registry: any ClusterRegistry
@@ -92,7 +101,7 @@ public enum PromptlineApp {
             }
             logger.info("using the Redis store", metadata: ["redis": "\(redis)", "prefix": "\(settings.redisPrefix)"])
             return OpenedStore(
-                store: store, service: store,
+                store: store, documents: store, service: store,
                 registry: RedisClusterRegistry(pool: store.pool, keyPrefix: settings.redisPrefix),
                 close: { await store.close() }
             )
@@ -102,7 +111,7 @@ public enum PromptlineApp {
                 .init(directory: settings.dataDir, retention: settings.retention),
                 logger: logger
             )
-            return OpenedStore(store: store, service: store, registry: LocalClusterRegistry(), close: { try await store.close() })
+            return OpenedStore(store: store, documents: store, service: store, registry: LocalClusterRegistry(), close: { try await store.close() })
         } catch {
             throw SettingsError(problems: ["--data-dir / PROMPTLINE_DATA_DIR: cannot open the embedded store in '\(settings.dataDir)': \(error)"])
         }
@@ -123,21 +132,17 @@ public enum PromptlineApp {
     }
 
     /// The routes, for the server and for in-process tests. Without `upstream` there is no
-    /// OpenAI-compatible API (`/v1/…`).
+    /// OpenAI-compatible chat API, without `documents` no Batch API.
     public static func buildRouter(
         settings: ServerSettings, store: any TaskStore, pool: WorkerPool,
-        cluster: any ClusterRegistry = LocalClusterRegistry(), upstream: Upstream? = nil
+        cluster: any ClusterRegistry = LocalClusterRegistry(), upstream: Upstream? = nil, documents: (any DocumentStore)? = nil
     ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: ErrorMiddleware())
         let tasks = TaskController(
             store: store,
             pool: pool,
-            policy: SubmitPolicy(
-                defaultModel: settings.model,
-                defaultMaxTokens: settings.maxTokens,
-                defaultTemperature: settings.temperature
-            ),
+            policy: SubmitPolicy(settings),
             maxBodySize: settings.maxBodySize
         )
         tasks.addRoutes(to: router)
@@ -151,6 +156,11 @@ public enum PromptlineApp {
             router.get("/api/cache") { _, _ in
                 CacheReport(enabled: upstream.cache.isEnabled, ttlSeconds: settings.cacheTTL, statistics: upstream.cache.statistics)
             }
+        }
+        if let documents {
+            let batches = BatchService(settings, tasks: store, documents: documents, logger: Logger(label: "promptline"))
+            BatchController(service: batches, maxFileSize: settings.batchMaxFileSize, maxBodySize: settings.maxBodySize)
+                .addRoutes(to: router)
         }
         router.get("/health/live") { _, _ in ["status": "ok"] }
         router.get("/health/ready") { _, _ -> Response in
@@ -168,6 +178,21 @@ public enum PromptlineApp {
 extension ServerSettings {
     var retention: RetentionPolicy {
         RetentionPolicy(statusTTL: .seconds(statusTTL), resultTTL: .seconds(resultTTL))
+    }
+}
+
+extension BatchService {
+    init(_ settings: ServerSettings, tasks: any TaskStore, documents: any DocumentStore, logger: Logger) {
+        self.init(
+            tasks: tasks, documents: documents, defaults: SubmitPolicy(settings), maxRequests: settings.batchMaxRequests,
+            retention: .seconds(settings.resultTTL), logger: logger
+        )
+    }
+}
+
+extension SubmitPolicy {
+    init(_ settings: ServerSettings) {
+        self.init(defaultModel: settings.model, defaultMaxTokens: settings.maxTokens, defaultTemperature: settings.temperature)
     }
 }
 

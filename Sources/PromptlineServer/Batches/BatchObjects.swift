@@ -1,0 +1,139 @@
+import Foundation
+import PromptlineCore
+
+/// A Batch API batch, in OpenAI's shape; stored as JSON in the ``DocumentStore``
+/// collection `batches`, and answered as is.
+struct BatchObject: Codable, Sendable, Equatable {
+    enum Status: String, Codable, Sendable {
+        case validating, failed, inProgress = "in_progress", finalizing, completed, expired, cancelling, cancelled
+
+        /// A batch in these states still has tasks to watch.
+        var isActive: Bool { [.validating, .inProgress, .finalizing, .cancelling].contains(self) }
+    }
+
+    struct RequestCounts: Codable, Sendable, Equatable {
+        var total: Int
+        var completed: Int
+        var failed: Int
+    }
+
+    var id: String
+    var object = "batch"
+    var endpoint: String
+    var errors: JSONValue?
+    var inputFileID: String
+    var completionWindow: String
+    var status: Status
+    var outputFileID: String?
+    var errorFileID: String?
+    var createdAt: Int
+    var inProgressAt: Int?
+    var expiresAt: Int?
+    var finalizingAt: Int?
+    var completedAt: Int?
+    var failedAt: Int?
+    var expiredAt: Int?
+    var cancellingAt: Int?
+    var cancelledAt: Int?
+    var requestCounts: RequestCounts
+    var metadata: [String: String]?
+
+    /// The id of the task that runs the batch's `index`-th request.
+    func taskID(_ index: Int) -> String { "\(id)-\(index)" }
+
+    /// The ids of the batch's virtual output and error files.
+    var outputFileName: String { "file-\(id)-output" }
+    var errorFileName: String { "file-\(id)-errors" }
+
+    enum CodingKeys: String, CodingKey {
+        case id, object, endpoint, errors, status, metadata
+        case inputFileID = "input_file_id"
+        case completionWindow = "completion_window"
+        case outputFileID = "output_file_id"
+        case errorFileID = "error_file_id"
+        case createdAt = "created_at"
+        case inProgressAt = "in_progress_at"
+        case expiresAt = "expires_at"
+        case finalizingAt = "finalizing_at"
+        case completedAt = "completed_at"
+        case failedAt = "failed_at"
+        case expiredAt = "expired_at"
+        case cancellingAt = "cancelling_at"
+        case cancelledAt = "cancelled_at"
+        case requestCounts = "request_counts"
+    }
+
+    /// Every field, `null` when unset, as OpenAI answers.
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(object, forKey: .object)
+        try c.encode(endpoint, forKey: .endpoint)
+        try c.encode(errors, forKey: .errors)
+        try c.encode(inputFileID, forKey: .inputFileID)
+        try c.encode(completionWindow, forKey: .completionWindow)
+        try c.encode(status, forKey: .status)
+        try c.encode(outputFileID, forKey: .outputFileID)
+        try c.encode(errorFileID, forKey: .errorFileID)
+        try c.encode(createdAt, forKey: .createdAt)
+        try c.encode(inProgressAt, forKey: .inProgressAt)
+        try c.encode(expiresAt, forKey: .expiresAt)
+        try c.encode(finalizingAt, forKey: .finalizingAt)
+        try c.encode(completedAt, forKey: .completedAt)
+        try c.encode(failedAt, forKey: .failedAt)
+        try c.encode(expiredAt, forKey: .expiredAt)
+        try c.encode(cancellingAt, forKey: .cancellingAt)
+        try c.encode(cancelledAt, forKey: .cancelledAt)
+        try c.encode(requestCounts, forKey: .requestCounts)
+        try c.encode(metadata, forKey: .metadata)
+    }
+}
+
+/// An uploaded file, in OpenAI's shape; stored in the collection `files`, its bytes in
+/// `file-contents` under the same id.
+struct FileObject: Codable, Sendable, Equatable {
+    var id: String
+    var object = "file"
+    var bytes: Int
+    var createdAt: Int
+    var expiresAt: Int?
+    var filename: String
+    var purpose: String
+    var status = "processed"
+    /// How many requests the file holds (Promptline's own field).
+    var lines: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case id, object, bytes, filename, purpose, status, lines
+        case createdAt = "created_at"
+        case expiresAt = "expires_at"
+    }
+}
+
+/// `GET /v1/batches`.
+struct BatchList: Encodable {
+    var object = "list"
+    var data: [BatchObject]
+    var firstID: String?
+    var lastID: String?
+    var hasMore: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case object, data
+        case firstID = "first_id"
+        case lastID = "last_id"
+        case hasMore = "has_more"
+    }
+}
+
+/// The collections the Batch API keeps in the ``DocumentStore``.
+enum BatchCollections {
+    static let batches = "batches"
+    static let files = "files"
+    static let fileContents = "file-contents"
+}
+
+extension Date {
+    /// Seconds since 1970, as OpenAI's objects give times.
+    var unixSeconds: Int { Int(timeIntervalSince1970) }
+}
