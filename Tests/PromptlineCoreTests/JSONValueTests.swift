@@ -1,5 +1,5 @@
 import Foundation
-@testable import OpenAIUpstream
+import PromptlineCore
 import Testing
 
 @Suite struct JSONValueTests {
@@ -49,5 +49,17 @@ import Testing
     @Test func deepNestingIsRefusedNotACrash() {
         let deep = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
         #expect(throws: JSONParseError.self) { try JSONValue.parse(deep) }
+    }
+}
+
+@Suite struct JSONValueCodableTests {
+    @Test func roundTripsThroughCodableWithWholeNumbersWhole() throws {
+        let text = #"{"a":[1,-2.5,300,true,false,null],"b":{"c":"d é \n"},"e":{},"f":[],"g":16}"#
+        let value = try JSONValue.parse(text)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let encoded = String(decoding: try encoder.encode(value), as: UTF8.self)
+        #expect(encoded.contains(#""g":16"#) && encoded.contains("300"))
+        #expect(try JSONDecoder().decode(JSONValue.self, from: Data(encoded.utf8)) == value)
     }
 }
