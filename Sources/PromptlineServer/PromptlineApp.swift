@@ -33,7 +33,7 @@ public enum PromptlineApp {
         let batches = BatchService(settings, tasks: store, documents: opened.documents, logger: logger)
         let app = Application(
             router: buildRouter(
-                settings: settings, store: store, pool: pool, cluster: opened.registry, upstream: upstream, documents: opened.documents
+                settings: settings, store: store, pool: pool, cluster: opened.registry, upstream: upstream, documents: opened.documents, logger: logger
             ),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: nil),
             onServerRunning: { channel in
@@ -135,7 +135,8 @@ public enum PromptlineApp {
     /// OpenAI-compatible chat API, without `documents` no Batch API.
     public static func buildRouter(
         settings: ServerSettings, store: any TaskStore, pool: WorkerPool,
-        cluster: any ClusterRegistry = LocalClusterRegistry(), upstream: Upstream? = nil, documents: (any DocumentStore)? = nil
+        cluster: any ClusterRegistry = LocalClusterRegistry(), upstream: Upstream? = nil, documents: (any DocumentStore)? = nil,
+        logger: Logger = Logger(label: "promptline")
     ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: ErrorMiddleware())
@@ -158,7 +159,7 @@ public enum PromptlineApp {
             }
         }
         if let documents {
-            let batches = BatchService(settings, tasks: store, documents: documents, logger: Logger(label: "promptline"))
+            let batches = BatchService(settings, tasks: store, documents: documents, logger: logger)
             BatchController(service: batches, maxFileSize: settings.batchMaxFileSize, maxBodySize: settings.maxBodySize)
                 .addRoutes(to: router)
         }

@@ -129,6 +129,8 @@ struct BatchList: Encodable {
 /// The collections the Batch API keeps in the ``DocumentStore``.
 enum BatchCollections {
     static let batches = "batches"
+    /// One empty record per batch still running, so that watching them costs nothing per finished batch.
+    static let activeBatches = "active-batches"
     static let files = "files"
     static let fileContents = "file-contents"
 }

@@ -105,7 +105,9 @@ struct BatchService: Sendable {
             }
             _ = try await tasks.enqueue(newTasks, idempotencyKey: "\(batch.id):\(chunk)")
         }
-        batch.status = .inProgress
+        _ = try await documents.insertDocument(
+            collection: BatchCollections.activeBatches, id: batch.id, body: Data(), ttl: Self.window + retention
+        )
         _ = try await documents.insertDocument(
             collection: BatchCollections.batches, id: batch.id, body: try Self.encode(batch), ttl: Self.window + retention
         )
@@ -147,7 +149,10 @@ struct BatchService: Sendable {
     /// batch as it is now; `nil` when it is gone.
     @discardableResult
     func advance(_ id: String) async throws -> BatchObject? {
-        guard let (batch, version) = try await batch(id), batch.status.isActive else { return try await self.batch(id)?.0 }
+        guard let (batch, version) = try await batch(id), batch.status.isActive else {
+            _ = try await documents.deleteDocument(collection: BatchCollections.activeBatches, id: id)
+            return try await self.batch(id)?.0
+        }
         let now = Date().unixSeconds
         var changed = batch
         let stopping = batch.status == .cancelling || (batch.expiresAt.map { now >= $0 } ?? false)
@@ -161,8 +166,14 @@ struct BatchService: Sendable {
             }
         }
         if stopping {
-            for id in unfinished { _ = try await tasks.cancel(id: id) }
-            counts.failed += unfinished.count
+            // A request may finish between the count and its cancellation: count what it became.
+            for id in unfinished {
+                if case .alreadyFinished(.completed) = try await tasks.cancel(id: id) {
+                    counts.completed += 1
+                } else {
+                    counts.failed += 1
+                }
+            }
             unfinished = []
         }
         changed.requestCounts = counts
@@ -184,6 +195,7 @@ struct BatchService: Sendable {
         guard changed != batch else { return batch }
         if try await replace(changed, version: version) {
             if !changed.status.isActive {
+                _ = try await documents.deleteDocument(collection: BatchCollections.activeBatches, id: id)
                 logger.info("batch ended", metadata: [
                     "batch_id": "\(id)", "status": "\(changed.status.rawValue)",
                     "completed": "\(counts.completed)", "failed": "\(counts.failed)",
@@ -195,18 +207,20 @@ struct BatchService: Sendable {
         return try await self.batch(id)?.0
     }
 
-    /// The ids of the batches still running, newest first.
-    func activeBatchIDs() async throws -> [String] {
-        var ids: [String] = []
+    /// The batches still running, newest first: their ids and sizes.
+    func activeBatches() async throws -> [(id: String, requests: Int)] {
+        var active: [(id: String, requests: Int)] = []
         var after: String?
         while true {
-            let page = try await documents.documents(collection: BatchCollections.batches, after: after, limit: 500)
-            for stored in page {
-                if let batch = try? JSONDecoder().decode(BatchObject.self, from: stored.body), batch.status.isActive {
-                    ids.append(batch.id)
+            let page = try await documents.documents(collection: BatchCollections.activeBatches, after: after, limit: 500)
+            for marker in page {
+                guard let (batch, _) = try await batch(marker.id) else {
+                    _ = try await documents.deleteDocument(collection: BatchCollections.activeBatches, id: marker.id)
+                    continue
                 }
+                active.append((batch.id, batch.requestCounts.total))
             }
-            guard page.count == 500, let last = page.last else { return ids }
+            guard page.count == 500, let last = page.last else { return active }
             after = last.id
         }
     }
