@@ -34,6 +34,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong(Setting.resultTTL.rawValue), help: ArgumentHelp(Setting.resultTTL.help)) var resultTTL: String?
     @Option(name: .customLong(Setting.shutdownGrace.rawValue), help: ArgumentHelp(Setting.shutdownGrace.help)) var shutdownGrace: String?
     @Option(name: .customLong(Setting.maxBodySize.rawValue), help: ArgumentHelp(Setting.maxBodySize.help)) var maxBodySize: String?
+    @Option(name: .customLong(Setting.cacheTTL.rawValue), help: ArgumentHelp(Setting.cacheTTL.help)) var cacheTTL: String?
+    @Option(name: .customLong(Setting.batchMaxRequests.rawValue), help: ArgumentHelp(Setting.batchMaxRequests.help)) var batchMaxRequests: String?
+    @Option(name: .customLong(Setting.batchMaxFileSize.rawValue), help: ArgumentHelp(Setting.batchMaxFileSize.help)) var batchMaxFileSize: String?
     @Option(name: .customLong(Setting.logLevel.rawValue), help: ArgumentHelp(Setting.logLevel.help)) var logLevel: String?
     @Option(name: .customLong("env-file"), help: "The .env file to read. Default: .env in the working directory.") var envFile = ".env"
 
@@ -45,6 +48,7 @@ struct ServeCommand: AsyncParsableCommand {
             .upstreamTimeout: upstreamTimeout, .upstreamStreaming: upstreamStreaming, .maxAttempts: maxAttempts,
             .retryBaseDelay: retryBaseDelay, .retryMaxDelay: retryMaxDelay, .lease: lease, .statusTTL: statusTTL,
             .resultTTL: resultTTL, .shutdownGrace: shutdownGrace, .maxBodySize: maxBodySize, .logLevel: logLevel,
+            .cacheTTL: cacheTTL, .batchMaxRequests: batchMaxRequests, .batchMaxFileSize: batchMaxFileSize,
         ]
         return values.compactMapValues { $0 }
     }
