@@ -61,6 +61,43 @@ def echo(prompt: str) -> str:
     return "echo: " + prompt
 
 
+# The Batch API (`/v1/files`, `/v1/batches`)
+
+#: Batch states that no longer change.
+BATCH_FINISHED = {"completed", "failed", "expired", "cancelled"}
+
+
+def batch_line(custom_id: str, prompt: str, model: str = "mock-model", system: str | None = None, **body) -> dict:
+    """One request line of a batch input file: a chat completion whose last user message is `prompt`."""
+    messages = [{"role": "system", "content": system}] if system is not None else []
+    messages.append({"role": "user", "content": prompt})
+    return {"custom_id": custom_id, "method": "POST", "url": "/v1/chat/completions",
+            "body": {"model": model, "messages": messages, **body}}
+
+
+def to_jsonl(lines: list) -> bytes:
+    return "".join(json.dumps(line) + "\n" for line in lines).encode()
+
+
+def parse_jsonl(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def wait_batch(client, batch_id: str, timeout: float = 60, interval: float = 0.1):
+    """Polls `GET /v1/batches/{id}` with the SDK until the batch is finished; answers it."""
+    last = []
+
+    def finished():
+        batch = client.batches.retrieve(batch_id)
+        last[:] = [batch]
+        return batch if batch.status in BATCH_FINISHED else None
+
+    try:
+        return wait_until(finished, timeout, f"batch {batch_id} to finish", interval=interval)
+    except AssertionError as error:
+        raise AssertionError(f"{error}; last seen: {last[0] if last else None}") from None
+
+
 def closed_port() -> int:
     """A loopback port nothing listens on (bound, then released)."""
     with socket.socket() as s:
