@@ -44,6 +44,19 @@ extension SQLiteTaskStore {
                     task_ids TEXT NOT NULL,
                     expires_at REAL NOT NULL
                 );
+                -- The DocumentStore's records; seq orders a collection newest first.
+                CREATE TABLE IF NOT EXISTS documents (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    collection TEXT NOT NULL,
+                    id TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    body BLOB NOT NULL,
+                    created_at REAL NOT NULL,
+                    expires_at REAL NOT NULL,
+                    UNIQUE (collection, id)
+                );
+                CREATE INDEX IF NOT EXISTS documents_listing ON documents (collection, seq);
+                CREATE INDEX IF NOT EXISTS documents_expiry ON documents (expires_at);
                 """)
         }
     }

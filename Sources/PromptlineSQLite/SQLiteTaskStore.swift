@@ -295,6 +295,7 @@ public final class SQLiteTaskStore: TaskStore, Service {
             try db.execute(sql: "DELETE FROM tasks WHERE expires_at <= ?", arguments: [now])
             let purged = db.changesCount
             try db.execute(sql: "DELETE FROM idempotency WHERE expires_at <= ?", arguments: [now])
+            try db.execute(sql: "DELETE FROM documents WHERE expires_at <= ?", arguments: [now])
             return purged
         }
     }
