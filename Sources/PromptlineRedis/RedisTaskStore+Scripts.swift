@@ -13,6 +13,12 @@ import RedisClient
 ///   when they expire; their sizes are the counts of finished tasks.
 /// - `P tasks:seq`: the enqueue sequence. `P idempotency:<key>`: the ids a key stored.
 /// - `P tasks:wake`: the pub/sub channel that wakes idle workers on every instance.
+/// - `P doc:<collection>:<id>`: a hash per document (``DocumentStore``): `b` body, `v`
+///   version, `c` created (ms); Redis expires it (`PEXPIRE`) when the document expires.
+///   Collection names hold no `:`, so no two documents share a key.
+/// - `P docs:<collection>`: the collection's ids, scored by when each was created (ms);
+///   equal times sort by id. An id whose hash has expired stays until a listing passes it,
+///   or an insert finds it among the oldest, and drops it.
 ///
 /// Task hash fields: `st` status, `rk` rank, `pr` priority, `model`, `mt` max tokens,
 /// `temp`, `p` the prompt (a single user message) or `msgs` (JSON messages), `meta`
@@ -45,7 +51,7 @@ enum Scripts {
 
         """
 
-    private static func script(_ name: String, readOnly: Bool = false, _ body: String) -> RedisScript {
+    static func script(_ name: String, readOnly: Bool = false, _ body: String) -> RedisScript {
         RedisScript(name: name, source: (readOnly ? "#!lua flags=no-writes\n" : "#!lua\n") + header + body)
     }
 
