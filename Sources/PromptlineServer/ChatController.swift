@@ -44,7 +44,6 @@ struct ChatController: Sendable {
             forwarded = try Self.encode(body)
         }
         let streaming = body["stream"] == .bool(true)
-        try await waitForGate()
 
         if streaming {
             cache.noteBypass()
@@ -88,6 +87,7 @@ struct ChatController: Sendable {
     }
 
     private func send(_ body: ByteBuffer, streaming: Bool) async throws -> RelayedResponse {
+        try await waitForGate()
         let relayed = try await upstreamCall { try await client.relay(.POST, path: "/chat/completions", body: body, streaming: streaming) }
         if let wait = relayed.failure?.retryAfter { gate.pause(for: wait) }
         return relayed

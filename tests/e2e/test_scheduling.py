@@ -55,3 +55,29 @@ def test_workers_zero_takes_tasks_but_runs_none(mock, start_server):
     summaries = server.statuses(ids)
     assert all(s["status"] == "queued" and s["progress"] == "0" for s in summaries.values()), summaries
     assert mock.stats()["total_calls"] == 0
+
+
+def test_a_chat_calls_429_pauses_the_workers_and_a_workers_429_pauses_chat(mock, start_server):
+    server = start_server(mock, workers=4, max_attempts=5)
+    client = server.openai()
+    # A chat call's 429 closes the gate: a task submitted right after waits it out.
+    limited = "[[mock:status=429,retry_after_ms=2000,times=1]] chat is rate limited"
+    r = server.post("/v1/chat/completions", json={"model": "m", "messages": [{"role": "user", "content": limited}]})
+    assert r.status_code == 429 and r.headers.get("retry-after") == "2", (r.status_code, r.headers)
+    limited_at = mock.times(limited)[0]
+    task = "a task after the chat's 429"
+    [task_id] = server.submit([task])
+    assert server.wait([task_id], timeout=30)[task_id]["status"] == "completed"
+    assert mock.times(task)[0] >= limited_at + 1.9, f"the task went {mock.times(task)[0] - limited_at:.3f} s after a 2 s pause"
+    # A worker's 429 closes it for chat calls too.
+    worker_limited = "[[mock:status=429,retry_after_ms=2000,times=1]] a task is rate limited"
+    [worker_id] = server.submit([worker_limited])
+    worker_limited_at = mock.wait_calls(worker_limited, 1, timeout=30)[0]
+    time.sleep(0.3)  # let the 429 reach the server
+    chat = "a chat call after the task's 429"
+    answer = client.chat.completions.create(model="m", messages=[{"role": "user", "content": chat}])
+    assert answer.choices[0].message.content == echo(chat)
+    assert mock.times(chat)[0] >= worker_limited_at + 1.9, (
+        f"the chat call went {mock.times(chat)[0] - worker_limited_at:.3f} s after a 2 s pause"
+    )
+    assert server.wait([worker_id], timeout=30)[worker_id]["status"] == "completed"
