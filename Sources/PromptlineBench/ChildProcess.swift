@@ -46,7 +46,12 @@ final class ChildProcess: @unchecked Sendable {
 
     /// CPU time the process has used so far (user + system), from `/proc/PID/stat`.
     func cpuTime() -> Duration? {
-        guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
+        Self.cpuTime(of: process.processIdentifier)
+    }
+
+    /// CPU time process `pid` has used so far (user + system), from `/proc/PID/stat`.
+    static func cpuTime(of pid: Int32) -> Duration? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let end = stat.lastIndex(of: ")") else { return nil }
         // After "pid (name) ", fields count from 3 (state); utime and stime are 14 and 15.
         let fields = stat[stat.index(after: end)...].split(separator: " ")
