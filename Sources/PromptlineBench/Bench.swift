@@ -20,6 +20,11 @@ public struct Bench: Sendable {
         public var concurrencyWorkers = 1_000
         public var concurrencyLatency: Duration = .seconds(1)
         public var concurrencyTasks = 10_000
+        /// Chat completions per second offered to each path of the proxy scenario.
+        public var proxyRate = 1_000
+        /// How long each proxy phase is measured, after its warm-up.
+        public var proxyDuration: Duration = .seconds(10)
+        public var proxyWarmup: Duration = .seconds(2)
         public var scenarios: Set<Scenario> = Set(Scenario.allCases)
         /// Where the servers keep their tasks.
         public var store: Store = .embedded
@@ -33,7 +38,7 @@ public struct Bench: Sendable {
     }
 
     public enum Scenario: String, CaseIterable, Sendable {
-        case intake, drain, concurrency
+        case intake, drain, concurrency, proxy
     }
 
     public enum Store: String, CaseIterable, Sendable {
@@ -50,6 +55,11 @@ public struct Bench: Sendable {
         /// Whether reaching means being at or above the target (or at or below it).
         public var higherIsBetter = true
         public var setup: String
+        /// Decimals to print the figure with.
+        public var decimals = 1
+        /// Set when something makes this figure, or those beside it, untrustworthy; printed
+        /// loudly under the table.
+        public var alarm: String?
         public var median: Double {
             let sorted = runs.sorted()
             guard !sorted.isEmpty else { return 0 }
@@ -59,7 +69,7 @@ public struct Bench: Sendable {
             target.map { higherIsBetter ? median >= $0 : median <= $0 }
         }
 
-        enum CodingKeys: String, CodingKey { case name, unit, runs, median, target, meetsTarget = "meets_target", setup }
+        enum CodingKeys: String, CodingKey { case name, unit, runs, median, target, meetsTarget = "meets_target", setup, alarm }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(name, forKey: .name)
@@ -69,6 +79,7 @@ public struct Bench: Sendable {
             try c.encodeIfPresent(target, forKey: .target)
             try c.encodeIfPresent(meetsTarget, forKey: .meetsTarget)
             try c.encode(setup, forKey: .setup)
+            try c.encodeIfPresent(alarm, forKey: .alarm)
         }
     }
 
@@ -97,6 +108,7 @@ public struct Bench: Sendable {
             if configuration.scenarios.contains(.intake) { figures.append(try await intake(redis: redis, progress: progress)) }
             if configuration.scenarios.contains(.drain) { figures += try await drain(redis: redis, progress: progress) }
             if configuration.scenarios.contains(.concurrency) { figures.append(try await concurrency(redis: redis, progress: progress)) }
+            if configuration.scenarios.contains(.proxy) { figures += try await proxy(redis: redis, progress: progress) }
         } catch {
             await redis?.stop()
             try? await http.shutdown()

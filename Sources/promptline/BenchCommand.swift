@@ -6,18 +6,21 @@ import PromptlineBench
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure intake, drain and concurrency figures against a mock upstream on loopback.",
+        abstract: "Measure intake, drain, concurrency and proxy-overhead figures against a mock upstream on loopback.",
         discussion: "Starts `promptline mock-upstream` and `promptline serve` as subprocesses (this same executable; build it with -c release for real figures) and reports the median of --runs runs."
     )
 
     @Option(help: "Runs per figure; the median is reported.") var runs = 3
-    @Option(help: "Scenarios to run, comma-separated: intake, drain, concurrency.") var scenarios = "intake,drain,concurrency"
+    @Option(help: "Scenarios to run, comma-separated: intake, drain, concurrency, proxy.") var scenarios = "intake,drain,concurrency,proxy"
     @Option(name: .customLong("intake-prompts"), help: "Prompts submitted per intake run.") var intakePrompts = 50_000
     @Option(name: .customLong("drain-tasks"), help: "Tasks queued per drain run.") var drainTasks = 20_000
     @Option(name: .customLong("drain-workers"), help: "Workers of the draining server.") var drainWorkers = 64
     @Option(name: .customLong("concurrency-workers"), help: "Workers (C) for the concurrency figure.") var concurrencyWorkers = 1_000
     @Option(name: .customLong("concurrency-latency-ms"), help: "Upstream latency (L) for the concurrency figure.") var concurrencyLatencyMs = 1_000
     @Option(name: .customLong("concurrency-tasks"), help: "Tasks per concurrency run.") var concurrencyTasks = 10_000
+    @Option(name: .customLong("proxy-rate"), help: "Chat completions per second offered to each path of the proxy figure (open loop).") var proxyRate = 1_000
+    @Option(name: .customLong("proxy-seconds"), help: "Seconds each proxy phase is measured, per path and run.") var proxySeconds = 10.0
+    @Option(name: .customLong("proxy-warmup-seconds"), help: "Seconds of warm-up before each proxy phase.") var proxyWarmupSeconds = 2.0
     @Option(help: "Store of the servers: embedded or redis.") var store = "embedded"
     @Option(name: .customLong("redis-url"), help: "Redis for --store redis. Default: a private redis-server (appendonly, fsync every second).") var redisURL: String?
     @Option(help: "Write the JSON report to this file as well.") var json: String?
@@ -31,10 +34,16 @@ struct BenchCommand: AsyncParsableCommand {
         configuration.concurrencyWorkers = concurrencyWorkers
         configuration.concurrencyLatency = .milliseconds(concurrencyLatencyMs)
         configuration.concurrencyTasks = concurrencyTasks
+        guard proxyRate > 0, proxySeconds > 0, proxyWarmupSeconds >= 0 else {
+            throw ValidationError("--proxy-rate and --proxy-seconds must be positive, --proxy-warmup-seconds not negative")
+        }
+        configuration.proxyRate = proxyRate
+        configuration.proxyDuration = .seconds(proxySeconds)
+        configuration.proxyWarmup = .seconds(proxyWarmupSeconds)
         var chosen: Set<Bench.Scenario> = []
         for name in scenarios.split(separator: ",") {
             guard let scenario = Bench.Scenario(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
-                throw ValidationError("unknown scenario '\(name)'; choose from intake, drain, concurrency")
+                throw ValidationError("unknown scenario '\(name)'; choose from \(Bench.Scenario.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             chosen.insert(scenario)
         }
@@ -48,6 +57,9 @@ struct BenchCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("bench: \(line)\n".utf8))
         }
         print(Self.table(figures))
+        for alarm in figures.compactMap(\.alarm) {
+            print("\n!!! \(alarm.uppercased()) !!!")
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let report = try encoder.encode(["figures": figures])
@@ -56,15 +68,17 @@ struct BenchCommand: AsyncParsableCommand {
     }
 
     static func table(_ figures: [Bench.Figure]) -> String {
-        var lines = ["figure       median        target       runs                              setup"]
+        var lines = ["figure         median        target               runs                              setup"]
         for figure in figures {
-            let runs = figure.runs.map { String(format: "%.1f", $0) }.joined(separator: ", ")
+            let format = "%.\(figure.decimals)f"
+            let runs = figure.runs.map { String(format: format, $0) }.joined(separator: ", ")
             lines.append([
-                figure.name.padding(toLength: 12, withPad: " ", startingAt: 0),
-                "\(String(format: "%.1f", figure.median)) \(figure.unit)".padding(toLength: 13, withPad: " ", startingAt: 0),
+                figure.name.padding(toLength: 14, withPad: " ", startingAt: 0),
+                "\(String(format: format, figure.median)) \(figure.unit)".padding(toLength: 13, withPad: " ", startingAt: 0),
                 figure.target.map { target in
-                    "\(figure.higherIsBetter ? "≥" : "≤") \(Int(target)) \(figure.unit)\(figure.meetsTarget == false ? " (missed)" : "")"
-                }.map { $0.padding(toLength: 12, withPad: " ", startingAt: 0) } ?? "—".padding(toLength: 12, withPad: " ", startingAt: 0),
+                    let shown = target == target.rounded() ? "\(Int(target))" : String(format: format, target)
+                    return "\(figure.higherIsBetter ? "≥" : "≤") \(shown) \(figure.unit)\(figure.meetsTarget == false ? " (missed)" : "")"
+                }.map { $0.padding(toLength: 20, withPad: " ", startingAt: 0) } ?? "—".padding(toLength: 20, withPad: " ", startingAt: 0),
                 runs.padding(toLength: 33, withPad: " ", startingAt: 0),
                 figure.setup,
             ].joined(separator: " "))
