@@ -22,9 +22,11 @@ public struct Bench: Sendable {
         public var concurrencyTasks = 10_000
         /// Chat completions per second offered to each path of the proxy scenario.
         public var proxyRate = 1_000
-        /// How long each proxy phase is measured, after its warm-up.
+        /// How long each path of the proxy scenario is measured per run, after its warm-up.
         public var proxyDuration: Duration = .seconds(10)
         public var proxyWarmup: Duration = .seconds(2)
+        /// How long one path has the schedule before the other takes over.
+        public var proxySlice: Duration = .seconds(1)
         public var scenarios: Set<Scenario> = Set(Scenario.allCases)
         /// Where the servers keep their tasks.
         public var store: Store = .embedded

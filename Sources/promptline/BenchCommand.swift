@@ -19,8 +19,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .customLong("concurrency-latency-ms"), help: "Upstream latency (L) for the concurrency figure.") var concurrencyLatencyMs = 1_000
     @Option(name: .customLong("concurrency-tasks"), help: "Tasks per concurrency run.") var concurrencyTasks = 10_000
     @Option(name: .customLong("proxy-rate"), help: "Chat completions per second offered to each path of the proxy figure (open loop).") var proxyRate = 1_000
-    @Option(name: .customLong("proxy-seconds"), help: "Seconds each proxy phase is measured, per path and run.") var proxySeconds = 10.0
-    @Option(name: .customLong("proxy-warmup-seconds"), help: "Seconds of warm-up before each proxy phase.") var proxyWarmupSeconds = 2.0
+    @Option(name: .customLong("proxy-seconds"), help: "Seconds each path of the proxy figure is measured per run.") var proxySeconds = 10.0
+    @Option(name: .customLong("proxy-warmup-seconds"), help: "Seconds of warm-up per path before the proxy figure is measured.") var proxyWarmupSeconds = 2.0
+    @Option(name: .customLong("proxy-slice-seconds"), help: "Seconds one path has the schedule before the other takes over.") var proxySliceSeconds = 1.0
     @Option(help: "Store of the servers: embedded or redis.") var store = "embedded"
     @Option(name: .customLong("redis-url"), help: "Redis for --store redis. Default: a private redis-server (appendonly, fsync every second).") var redisURL: String?
     @Option(help: "Write the JSON report to this file as well.") var json: String?
@@ -34,12 +35,13 @@ struct BenchCommand: AsyncParsableCommand {
         configuration.concurrencyWorkers = concurrencyWorkers
         configuration.concurrencyLatency = .milliseconds(concurrencyLatencyMs)
         configuration.concurrencyTasks = concurrencyTasks
-        guard proxyRate > 0, proxySeconds > 0, proxyWarmupSeconds >= 0 else {
-            throw ValidationError("--proxy-rate and --proxy-seconds must be positive, --proxy-warmup-seconds not negative")
+        guard proxyRate > 0, proxySeconds > 0, proxySliceSeconds > 0, proxyWarmupSeconds >= 0 else {
+            throw ValidationError("--proxy-rate, --proxy-seconds and --proxy-slice-seconds must be positive, --proxy-warmup-seconds not negative")
         }
         configuration.proxyRate = proxyRate
         configuration.proxyDuration = .seconds(proxySeconds)
         configuration.proxyWarmup = .seconds(proxyWarmupSeconds)
+        configuration.proxySlice = .seconds(proxySliceSeconds)
         var chosen: Set<Bench.Scenario> = []
         for name in scenarios.split(separator: ",") {
             guard let scenario = Bench.Scenario(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
