@@ -33,25 +33,16 @@ extension OpenAIClient {
         request.headers.replaceOrAdd(name: "accept", value: streaming ? "text/event-stream" : "application/json")
         if let body { request.body = .bytes(body) }
         let prepared = request
-        let timeout = configuration.timeout
         do {
-            return try await withThrowingTaskGroup(of: RelayedResponse.self) { group in
-                group.addTask {
-                    let response: HTTPClientResponse
-                    do {
-                        response = try await self.httpClient.execute(prepared, timeout: TimeAmount(timeout + .seconds(1)))
-                    } catch {
-                        throw Task.isCancelled ? CancellationError() : UpstreamError.transport(error, endpoint: self.endpoint)
-                    }
-                    return try await self.relayed(response, streaming: streaming)
-                }
-                group.addTask {
-                    try await Task.sleep(for: timeout)
-                    throw UpstreamError(.timedOut, message: "\(self.endpoint) did not answer within \(AttemptTimer.format(timeout))")
-                }
-                defer { group.cancelAll() }
-                return try await group.next()!
+            let response: HTTPClientResponse
+            do {
+                // AsyncHTTPClient's deadline bounds the wait for the answer's head, and the
+                // client's read timeout (the same length) a stall in its body.
+                response = try await httpClient.execute(prepared, timeout: TimeAmount(configuration.timeout))
+            } catch {
+                throw Task.isCancelled ? CancellationError() : UpstreamError.transport(error, endpoint: endpoint)
             }
+            return try await relayed(response, streaming: streaming)
         } catch let error as UpstreamError {
             throw error.redacting(configuration.apiKey)
         }

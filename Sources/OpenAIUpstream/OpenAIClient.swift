@@ -110,7 +110,9 @@ public final class OpenAIClient: ChatBackend {
         pool.retryConnectionEstablishment = configuration.retryConnectionEstablishment
         let httpConfiguration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,  // a redirect must not carry the key elsewhere
-            timeout: .init(connect: TimeAmount(configuration.timeout)),
+            // The read timeout bounds a stall of a relayed answer's body; a worker's own
+            // timer names the timeout before it fires.
+            timeout: .init(connect: TimeAmount(configuration.timeout), read: TimeAmount(configuration.timeout + .seconds(1))),
             connectionPool: pool
         )
         let httpClient = HTTPClient(
