@@ -20,42 +20,44 @@ public struct CachingChatBackend: ChatBackend {
             cache.noteBypass()
             return try await backend.complete(request, progress: progress)
         }
-        let key = try Self.key(of: ChatCompletionRequest(request, stream: false))
-        let (bytes, _) = try await cache.answer(for: key) {
+        var made: TaskResult?
+        let (answer, _) = try await cache.answer(for: Self.key(of: request)) {
             let result = try await backend.complete(request, progress: progress)
-            return (Array(try JSONEncoder().encode(ChatCompletion(result))), true)
+            made = result
+            return (.result(result), true)
         }
-        guard let answer = try? JSONDecoder().decode(ChatCompletion.self, from: Data(bytes)),
-              let content = answer.choices.first?.message.content
-        else {
-            // A cached answer with no text (a tool call made through /v1/chat/completions).
-            return try await backend.complete(request, progress: progress)
+        if let made { return made }
+        switch answer {
+        case .result(let result):
+            return result
+        case .body(let bytes):
+            guard let completion = try? JSONDecoder().decode(ChatCompletion.self, from: Data(bytes)),
+                  let content = completion.choices.first?.message.content
+            else {
+                // A kept answer with no text (a tool call made through /v1/chat/completions).
+                return try await backend.complete(request, progress: progress)
+            }
+            return TaskResult(content: content, usage: completion.usage, model: completion.model)
         }
-        return TaskResult(content: content, usage: answer.usage, model: answer.model)
     }
 
-    /// The cache key of a request: its JSON with sorted keys, without what does not change
-    /// the answer (`stream`, `stream_options`, the cache opt-out).
-    public static func key(of request: ChatCompletionRequest) throws -> String {
-        var request = request
-        request.stream = nil
-        request.streamOptions = nil
-        request.parameters["cache"] = nil
-        return String(decoding: try keyEncoder.encode(request), as: UTF8.self)
+    /// The cache key of a task's request: the body it sends upstream, as canonical JSON
+    /// without what does not change the answer (streaming, the cache opt-out).
+    public static func key(of request: ChatRequest) -> String {
+        var body = request.parameters
+        body["model"] = .string(request.model)
+        body["messages"] = .array(request.messages.map { .object(["role": .string($0.role), "content": .string($0.content)]) })
+        body["max_tokens"] = .number(Double(request.maxTokens))
+        body["temperature"] = .number(request.temperature)
+        return key(of: body)
     }
 
     /// The cache key of a request body given as JSON (a `/v1/chat/completions` call).
-    public static func key(of body: [String: JSONValue]) throws -> String {
+    public static func key(of body: [String: JSONValue]) -> String {
         var body = body
         for field in ["stream", "stream_options", "cache"] { body[field] = nil }
-        return String(decoding: try keyEncoder.encode(body), as: UTF8.self)
+        return JSONValue.object(body).canonicalText
     }
-
-    private static let keyEncoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
 }
 
 extension ChatCompletion {

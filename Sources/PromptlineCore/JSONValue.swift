@@ -258,6 +258,55 @@ public struct JSONParseError: Error, CustomStringConvertible {
     }
 }
 
+extension JSONValue {
+    /// The value as compact JSON with object keys sorted: the same text for the same value,
+    /// whichever order its keys were written in (a cache key).
+    public var canonicalText: String {
+        var text = ""
+        writeCanonical(into: &text)
+        return text
+    }
+
+    private func writeCanonical(into text: inout String) {
+        switch self {
+        case .null: text += "null"
+        case .bool(let value): text += value ? "true" : "false"
+        case .number(let value):
+            if let whole = Int64(exactly: value) { text += String(whole) } else { text += String(value) }
+        case .string(let value): Self.writeString(value, into: &text)
+        case .array(let values):
+            text += "["
+            for (index, value) in values.enumerated() {
+                if index > 0 { text += "," }
+                value.writeCanonical(into: &text)
+            }
+            text += "]"
+        case .object(let members):
+            text += "{"
+            for (index, key) in members.keys.sorted().enumerated() {
+                if index > 0 { text += "," }
+                Self.writeString(key, into: &text)
+                text += ":"
+                members[key]!.writeCanonical(into: &text)
+            }
+            text += "}"
+        }
+    }
+
+    private static func writeString(_ value: String, into text: inout String) {
+        text += "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": text += "\\\""
+            case "\\": text += "\\\\"
+            case _ where scalar.value < 0x20: text += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
+            default: text.unicodeScalars.append(scalar)
+            }
+        }
+        text += "\""
+    }
+}
+
 extension JSONValue: Codable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()

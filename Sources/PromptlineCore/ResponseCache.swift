@@ -44,12 +44,27 @@ public final class ResponseCache: Sendable {
         public var bytes = 0
     }
 
+    /// A kept answer: a task's result, or the body of a `chat.completion` as the upstream
+    /// sent it. Each is turned into the other only when a caller of the other kind asks.
+    public enum Answer: Sendable, Equatable {
+        case result(TaskResult)
+        case body([UInt8])
+
+        /// About how many bytes it holds, for the budget.
+        var size: Int {
+            switch self {
+            case .result(let result): result.content.utf8.count + (result.model?.utf8.count ?? 0) + 64
+            case .body(let bytes): bytes.count
+            }
+        }
+    }
+
     private struct Entry {
-        var value: [UInt8]
+        var value: Answer
         var expires: ContinuousClock.Instant
     }
 
-    private typealias Waiter = CheckedContinuation<[UInt8]?, Never>
+    private typealias Waiter = CheckedContinuation<Answer?, Never>
 
     private struct State {
         var entries: [String: Entry] = [:]
@@ -89,14 +104,14 @@ public final class ResponseCache: Sendable {
     /// may not). Errors `produce` throws reach only its own caller; callers waiting on it
     /// then make calls of their own.
     public func answer(
-        for key: String, produce: () async throws -> (value: [UInt8], keep: Bool)
-    ) async throws -> (value: [UInt8], outcome: Outcome) {
+        for key: String, produce: () async throws -> (value: Answer, keep: Bool)
+    ) async throws -> (value: Answer, outcome: Outcome) {
         guard isEnabled else {
             noteBypass()
             return (try await produce().value, .bypass)
         }
         while true {
-            enum Step { case hit([UInt8]), wait, make }
+            enum Step { case hit(Answer), wait, make }
             let now = ContinuousClock.now
             let step: Step = state.withLock { state in
                 if let entry = state.entries[key] {
@@ -105,7 +120,7 @@ public final class ResponseCache: Sendable {
                         return .hit(entry.value)
                     }
                     state.entries[key] = nil
-                    state.statistics.bytes -= entry.value.count
+                    state.statistics.bytes -= entry.value.size
                 }
                 if state.inFlight[key] != nil { return .wait }
                 state.inFlight[key] = []
@@ -116,7 +131,7 @@ public final class ResponseCache: Sendable {
             case .hit(let value):
                 return (value, .hit)
             case .wait:
-                let shared: [UInt8]? = await withCheckedContinuation { continuation in
+                let shared: Answer? = await withCheckedContinuation { continuation in
                     let waiting = state.withLock { state -> Bool in
                         guard state.inFlight[key] != nil else { return false }
                         state.inFlight[key]!.append(continuation)
@@ -131,7 +146,7 @@ public final class ResponseCache: Sendable {
                 // The call in flight failed, or its answer may not be kept: look again.
                 continue
             case .make:
-                let made: (value: [UInt8], keep: Bool)
+                let made: (value: Answer, keep: Bool)
                 do {
                     made = try await produce()
                 } catch {
@@ -146,14 +161,14 @@ public final class ResponseCache: Sendable {
 
     /// Stores a kept answer and wakes the callers waiting for it (with it, or with `nil`
     /// so that they make calls of their own).
-    private func finish(_ key: String, sharing value: [UInt8]?) {
+    private func finish(_ key: String, sharing value: Answer?) {
         let expires = ContinuousClock.now + configuration.ttl
         let waiters: [Waiter] = state.withLock { state in
-            if let value, value.count <= configuration.maxBytes {
+            if let value, value.size <= configuration.maxBytes {
                 if let old = state.entries.updateValue(Entry(value: value, expires: expires), forKey: key) {
-                    state.statistics.bytes -= old.value.count
+                    state.statistics.bytes -= old.value.size
                 }
-                state.statistics.bytes += value.count
+                state.statistics.bytes += value.size
                 state.order.append((key, expires))
                 evict(&state)
             }
@@ -170,7 +185,7 @@ public final class ResponseCache: Sendable {
             // Only the latest store of a key carries its expiry; older ones are stale marks.
             if let entry = state.entries[key], entry.expires == expires {
                 state.entries[key] = nil
-                state.statistics.bytes -= entry.value.count
+                state.statistics.bytes -= entry.value.size
             }
         }
         // Stale marks pile up as keys expire and are stored again; now and then the list is
@@ -183,7 +198,7 @@ public final class ResponseCache: Sendable {
                 guard let entry = state.entries[mark.key], entry.expires == mark.expires else { return true }
                 if entry.expires <= now {
                     state.entries[mark.key] = nil
-                    state.statistics.bytes -= entry.value.count
+                    state.statistics.bytes -= entry.value.size
                     return true
                 }
                 return false

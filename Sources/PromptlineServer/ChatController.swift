@@ -55,15 +55,21 @@ struct ChatController: Sendable {
         }
         // The leader's own answer, which may be an error the cache does not keep.
         var own: Response?
-        let (value, outcome) = try await cache.answer(for: try CachingChatBackend.key(of: body)) {
+        let (answer, outcome) = try await cache.answer(for: CachingChatBackend.key(of: body)) {
             let relayed = try await send(forwarded, streaming: false)
             let (response, bytes) = try Self.response(relayed, outcome: .miss)
             own = response
             let keep = relayed.status == 200 && relayed.contentType?.lowercased().contains("json") == true
-            return (Array(bytes.readableBytesView), keep)
+            return (.body(Array(bytes.readableBytesView)), keep)
         }
         if outcome == .miss, let own { return own }
-        return Self.jsonResponse(status: .ok, ByteBuffer(bytes: value), outcome: outcome)
+        switch answer {
+        case .body(let bytes):
+            return Self.jsonResponse(status: .ok, ByteBuffer(bytes: bytes), outcome: outcome)
+        case .result(let result):
+            // A task's answer: given the shape of a chat completion now.
+            return Self.jsonResponse(status: .ok, ByteBuffer(bytes: try JSONBody.encoder.encode(ChatCompletion(result))), outcome: outcome)
+        }
     }
 
     @Sendable func models(_ request: Request, context: some RequestContext) async throws -> Response {

@@ -63,3 +63,16 @@ import Testing
         #expect(try JSONDecoder().decode(JSONValue.self, from: Data(encoded.utf8)) == value)
     }
 }
+
+@Suite struct JSONValueCanonicalTextTests {
+    @Test func keyOrderDoesNotMatterAndValuesDo() throws {
+        let a = try JSONValue.parse(#"{"b": [1, 2.5, "x\"y\\z\n"], "a": {"d": null, "c": true}}"#)
+        let b = try JSONValue.parse(#"{"a": {"c": true, "d": null}, "b": [1.0, 2.5, "x\"y\\z\n"]}"#)
+        #expect(a.canonicalText == b.canonicalText)
+        #expect(a.canonicalText == #"{"a":{"c":true,"d":null},"b":[1,2.5,"x\"y\\z\u000a"]}"#)
+        let c = try JSONValue.parse(#"{"a": {"c": true, "d": null}, "b": [1, 2.5, "x\"y\\z\n "]}"#)
+        #expect(a.canonicalText != c.canonicalText)
+        // A string that looks like the text of another value stays a string.
+        #expect(JSONValue.array([.string("1,2")]).canonicalText != JSONValue.array([.number(1), .number(2)]).canonicalText)
+    }
+}

@@ -15,8 +15,8 @@ import Testing
         let calls = Calls()
         var outcomes: [ResponseCache.Outcome] = []
         for _ in 0..<3 {
-            let (value, outcome) = try await cache.answer(for: "k") { (Array("answer \(calls.next())".utf8), true) }
-            #expect(value == Array("answer 1".utf8))
+            let (value, outcome) = try await cache.answer(for: "k") { (.body(Array("answer \(calls.next())".utf8)), true) }
+            #expect(value == .body(Array("answer 1".utf8)))
             outcomes.append(outcome)
         }
         #expect(calls.value == 1)
@@ -29,18 +29,18 @@ import Testing
         let cache = ResponseCache(configuration: .init(ttl: .seconds(60)))
         let calls = Calls()
         for key in ["a", "b", "a ", "A"] {
-            _ = try await cache.answer(for: key) { (Array(key.utf8), true) }
+            _ = try await cache.answer(for: key) { (.body(Array(key.utf8)), true) }
             _ = calls.next()
         }
         #expect(cache.statistics.misses == 4)
-        #expect(try await cache.answer(for: "a ") { ([], true) }.value == Array("a ".utf8))
+        #expect(try await cache.answer(for: "a ") { (.body([]), true) }.value == .body(Array("a ".utf8)))
     }
 
     @Test func answersNotKeptAreNotServedAgain() async throws {
         let cache = ResponseCache(configuration: .init(ttl: .seconds(60)))
         let calls = Calls()
         for _ in 0..<3 {
-            _ = try await cache.answer(for: "error") { _ = calls.next(); return (Array("429".utf8), false) }
+            _ = try await cache.answer(for: "error") { _ = calls.next(); return (.body(Array("429".utf8)), false) }
         }
         #expect(calls.value == 3)
         #expect(cache.statistics.entries == 0)
@@ -55,7 +55,7 @@ import Testing
                     try await cache.answer(for: "same") {
                         _ = calls.next()
                         try await Task.sleep(for: .milliseconds(200))
-                        return (Array("one".utf8), true)
+                        return (.body(Array("one".utf8)), true)
                     }.outcome
                 }
             }
@@ -78,7 +78,7 @@ import Testing
                             let call = calls.next()
                             try await Task.sleep(for: .milliseconds(100))
                             if call == 1 { throw Boom() }
-                            return (Array("fine".utf8), true)
+                            return (.body(Array("fine".utf8)), true)
                         }
                         return true
                     } catch {
@@ -96,28 +96,28 @@ import Testing
     @Test func entriesExpire() async throws {
         let cache = ResponseCache(configuration: .init(ttl: .milliseconds(100)))
         let calls = Calls()
-        _ = try await cache.answer(for: "k") { (Array("\(calls.next())".utf8), true) }
+        _ = try await cache.answer(for: "k") { (.body(Array("\(calls.next())".utf8)), true) }
         try await Task.sleep(for: .milliseconds(250))
-        let (value, outcome) = try await cache.answer(for: "k") { (Array("\(calls.next())".utf8), true) }
-        #expect(outcome == .miss && value == Array("2".utf8))
+        let (value, outcome) = try await cache.answer(for: "k") { (.body(Array("\(calls.next())".utf8)), true) }
+        #expect(outcome == .miss && value == .body(Array("2".utf8)))
     }
 
     @Test func theOldestEntriesGoWhenTheBudgetIsFull() async throws {
         let cache = ResponseCache(configuration: .init(ttl: .seconds(60), maxBytes: 100))
         for index in 0..<10 {
-            _ = try await cache.answer(for: "k\(index)") { (Array(repeating: UInt8(index), count: 30), true) }
+            _ = try await cache.answer(for: "k\(index)") { (.body(Array(repeating: UInt8(index), count: 30)), true) }
         }
         let statistics = cache.statistics
         #expect(statistics.bytes <= 100 && statistics.entries == 3)
-        #expect(try await cache.answer(for: "k9") { ([], true) }.outcome == .hit)
-        #expect(try await cache.answer(for: "k0") { ([], true) }.outcome == .miss)
+        #expect(try await cache.answer(for: "k9") { (.body([]), true) }.outcome == .hit)
+        #expect(try await cache.answer(for: "k0") { (.body([]), true) }.outcome == .miss)
     }
 
     @Test func aZeroLifetimeTurnsTheCacheOff() async throws {
         let cache = ResponseCache(configuration: .init(ttl: .zero))
         let calls = Calls()
         for _ in 0..<2 {
-            #expect(try await cache.answer(for: "k") { (Array("\(calls.next())".utf8), true) }.outcome == .bypass)
+            #expect(try await cache.answer(for: "k") { (.body(Array("\(calls.next())".utf8)), true) }.outcome == .bypass)
         }
         #expect(calls.value == 2 && cache.statistics.bypassed == 2)
     }
