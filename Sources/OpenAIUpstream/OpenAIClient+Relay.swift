@@ -37,7 +37,7 @@ extension OpenAIClient {
             let response: HTTPClientResponse
             do {
                 // AsyncHTTPClient's deadline bounds the wait for the answer's head, and the
-                // client's read timeout (the same length) a stall in its body.
+                // client's read timeout a stall in its body.
                 response = try await httpClient.execute(prepared, timeout: TimeAmount(configuration.timeout))
             } catch {
                 throw Task.isCancelled ? CancellationError() : UpstreamError.transport(error, endpoint: endpoint)

@@ -110,9 +110,10 @@ public final class OpenAIClient: ChatBackend {
         pool.retryConnectionEstablishment = configuration.retryConnectionEstablishment
         let httpConfiguration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,  // a redirect must not carry the key elsewhere
-            // The read timeout bounds a stall of a relayed answer's body; a worker's own
-            // timer names the timeout before it fires.
-            timeout: .init(connect: TimeAmount(configuration.timeout), read: TimeAmount(configuration.timeout + .seconds(1))),
+            // The read timeout is a backstop for a stall in a relayed answer's body. It is
+            // twice the timeout so that a worker's own timer, which names the cause, always
+            // fires first, even on a loaded machine.
+            timeout: .init(connect: TimeAmount(configuration.timeout), read: TimeAmount(configuration.timeout * 2 + .seconds(1))),
             connectionPool: pool
         )
         let httpClient = HTTPClient(

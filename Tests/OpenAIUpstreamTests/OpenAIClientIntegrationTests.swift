@@ -172,10 +172,11 @@ import Testing
 
     @Test func aStallMidStreamTimesOut() async throws {
         // Had the client waited out the stall, the answer would have completed: no timing check needed.
-        try await Self.withClient(timeout: .seconds(2)) { client, _ in
+        // 4 s, not less: on a loaded machine the first token alone can take a second or two.
+        try await Self.withClient(timeout: .seconds(4)) { client, _ in
             let error = await Self.failure(of: client, "wait [[mock:stall_ms=10000]]")
             #expect(error?.code == .timedOut)
-            #expect(error?.message == "no token for 2 s")
+            #expect(error?.message == "no token for 4 s")
         }
     }
 
@@ -188,9 +189,10 @@ import Testing
     }
 
     @Test func aSlowButSteadyStreamIsNotCutByTheGapTimeout() async throws {
-        try await Self.withClient(timeout: .seconds(2)) { client, _ in
-            // 9 chunks 300 ms apart: longer than the timeout in all, never a gap as long.
-            let result = try await client.complete(Self.request("a b c d e f g [[mock:token_delay_ms=300]]")) { _ in }
+        try await Self.withClient(timeout: .seconds(4)) { client, _ in
+            // 9 chunks 500 ms apart: longer than the timeout in all, never a gap as long
+            // (the timeout leaves room for a first token that is slow on a loaded machine).
+            let result = try await client.complete(Self.request("a b c d e f g [[mock:token_delay_ms=500]]")) { _ in }
             #expect(result.content.hasPrefix("echo: a b c d e f g"))
         }
     }
