@@ -4,8 +4,9 @@ import PromptlineCore
 /// A ``ChatBackend`` that answers from the ``ResponseCache`` when it can, and otherwise
 /// asks the backend it wraps and keeps the answer.
 ///
-/// Answers are kept as `chat.completion` JSON, the form `/v1/chat/completions` answers, so
-/// a task and a chat call with the same model, messages and parameters share one entry.
+/// A task's answer is kept as its result; `/v1/chat/completions` keeps the upstream's body.
+/// Both use one key (``key(of:)-swift.type.method``, the request as canonical JSON), so a
+/// task and a chat call with the same model, messages and parameters share one entry.
 public struct CachingChatBackend: ChatBackend {
     public let backend: any ChatBackend
     public let cache: ResponseCache
