@@ -5,7 +5,7 @@ import PromptlineCore
 /// asks the backend it wraps and keeps the answer.
 ///
 /// A task's answer is kept as its result; `/v1/chat/completions` keeps the upstream's body.
-/// Both use one key (``key(of:)-swift.type.method``, the request as canonical JSON), so a
+/// Both use one key (`key(of:)`: the request as canonical JSON), so a
 /// task and a chat call with the same model, messages and parameters share one entry.
 public struct CachingChatBackend: ChatBackend {
     public let backend: any ChatBackend
