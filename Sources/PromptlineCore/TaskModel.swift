@@ -84,12 +84,19 @@ public struct NewTask: Sendable {
     /// Higher runs first; within a priority, the oldest runs first.
     public var priority: Int
     public var metadata: [String: String]
+    /// The API key that submitted the task (its public id), or nil on a server without keys.
+    /// Only that key sees the task, and the store counts its unfinished tasks.
+    public var owner: String?
 
-    public init(id: String = NewTask.makeID(), request: ChatRequest, priority: Int = 0, metadata: [String: String] = [:]) {
+    public init(
+        id: String = NewTask.makeID(), request: ChatRequest, priority: Int = 0, metadata: [String: String] = [:],
+        owner: String? = nil
+    ) {
         self.id = id
         self.request = request
         self.priority = priority
         self.metadata = metadata
+        self.owner = owner
     }
 
     /// A fresh task id: a random UUID in lower case, as the original design used.
@@ -117,11 +124,13 @@ public struct TaskRecord: Sendable, Hashable {
     public var startedAt: Date?
     public var finishedAt: Date?
     public var usage: TokenUsage?
+    /// The API key that submitted the task (``NewTask/owner``).
+    public var owner: String?
 
     public init(
         id: String, status: TaskStatus, request: ChatRequest, priority: Int, metadata: [String: String],
         result: String?, error: String?, progress: Int, attempts: Int,
-        queuedAt: Date, startedAt: Date?, finishedAt: Date?, usage: TokenUsage?
+        queuedAt: Date, startedAt: Date?, finishedAt: Date?, usage: TokenUsage?, owner: String? = nil
     ) {
         self.id = id
         self.status = status
@@ -136,6 +145,7 @@ public struct TaskRecord: Sendable, Hashable {
         self.startedAt = startedAt
         self.finishedAt = finishedAt
         self.usage = usage
+        self.owner = owner
     }
 }
 

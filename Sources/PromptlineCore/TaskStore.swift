@@ -91,6 +91,9 @@ public protocol TaskStore: Sendable {
 
     /// How many tasks are in each state.
     func counts() async throws -> QueueCounts
+
+    /// How many of the tasks an owner submitted have not finished yet (queued or processing).
+    func unfinishedCount(owner: String) async throws -> Int
 }
 
 /// Expiry times for what a store keeps.

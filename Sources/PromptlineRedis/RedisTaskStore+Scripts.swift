@@ -24,7 +24,9 @@ import RedisClient
 /// `temp`, `p` the prompt (a single user message) or `msgs` (JSON messages), `meta`
 /// (JSON), `att` deliveries, `tok` fencing token, `q`/`s`/`f` queued, started and
 /// finished times (ms), `prog`, `res`, `err`, `pt`/`ct`/`tt` token usage, `by` the model
-/// that answered, `exp` when a finished task expires (ms).
+/// that answered, `exp` when a finished task expires (ms), `own` the API key that submitted it.
+/// `P owners:unfinished` is a hash from owner to how many of its tasks have not finished:
+/// enqueue adds, every move to a finished state (`finish`) takes one away.
 ///
 /// Every script reads the time from Redis (`TIME`), so instances whose clocks disagree
 /// still agree on leases and expiry. Writing scripts carry the `#!lua` shebang: Redis then
@@ -44,6 +46,8 @@ enum Scripts {
         -- Hashes outlive their expiry by an hour, as a backstop should no instance purge.
         local BACKSTOP = 3600000
         local function finish(id, key, kind, now, ttl)
+          local owner = redis.call('HGET', key, 'own')
+          if owner then redis.call('HINCRBY', P .. 'owners:unfinished', owner, -1) end
           redis.call('ZREM', P .. 'tasks:leases', id)
           redis.call('ZADD', P .. 'tasks:finished:' .. kind, now + ttl, id)
           redis.call('PEXPIRE', key, ttl + BACKSTOP)
@@ -55,9 +59,9 @@ enum Scripts {
         RedisScript(name: name, source: (readOnly ? "#!lua flags=no-writes\n" : "#!lua\n") + header + body)
     }
 
-    /// ARGV: P, idempotency key or "", its lifetime (ms), then 9 fields per task: id, rank
+    /// ARGV: P, idempotency key or "", its lifetime (ms), then 10 fields per task: id, rank
     /// prefix, priority, model, max tokens, temperature, prompt, messages ("" for a single
-    /// user prompt), metadata.
+    /// user prompt), metadata, owner ("" for none).
     /// Answers `{1}` when stored, `{0, "id,id,…"}` for a key seen before.
     static let enqueue = script("enqueue", """
         local idem = ARGV[2]
@@ -65,7 +69,7 @@ enum Scripts {
           local existing = redis.call('GET', P .. 'idempotency:' .. idem)
           if existing then return {0, existing} end
         end
-        local FIELDS = 9
+        local FIELDS = 10
         local n = (#ARGV - 3) / FIELDS
         local now = now_ms()
         local first = redis.call('INCRBY', P .. 'tasks:seq', n) - n + 1
@@ -84,6 +88,10 @@ enum Scripts {
             redis.call('HSET', key, 'p', ARGV[b + 6])
           end
           if ARGV[b + 8] ~= '' then redis.call('HSET', key, 'meta', ARGV[b + 8]) end
+          if ARGV[b + 9] ~= '' then
+            redis.call('HSET', key, 'own', ARGV[b + 9])
+            redis.call('HINCRBY', P .. 'owners:unfinished', ARGV[b + 9], 1)
+          end
           redis.call('ZADD', ready, 0, rank .. id)
           if idem ~= '' then ids[#ids + 1] = id end
         end
@@ -303,7 +311,7 @@ enum Scripts {
     /// The hash fields ``read`` answers, in order.
     static let readFields = [
         "st", "pr", "model", "mt", "temp", "p", "msgs", "meta", "res", "err", "prog", "att",
-        "q", "s", "f", "pt", "ct", "tt", "exp",
+        "q", "s", "f", "pt", "ct", "tt", "exp", "own",
     ]
 
     /// ARGV: P, ids. Answers, for each readable task, its id and its fields (``readFields``).
@@ -318,6 +326,11 @@ enum Scripts {
           end
         end
         return out
+        """)
+
+    /// ARGV: P, owner. Answers how many of the owner's tasks have not finished.
+    static let unfinished = script("unfinished", readOnly: true, """
+        return tonumber(redis.call('HGET', P .. 'owners:unfinished', ARGV[2]) or 0)
         """)
 
     /// ARGV: P. Answers {queued, processing, completed, error, cancelled}.

@@ -96,7 +96,7 @@ public final class RedisTaskStore: TaskStore, Service {
         var arguments: [RedisScript.Argument] = [
             .string(prefix), .string(idempotencyKey ?? ""), .integer(configuration.retention.resultTTL.milliseconds),
         ]
-        arguments.reserveCapacity(3 + tasks.count * 9)
+        arguments.reserveCapacity(3 + tasks.count * 10)
         for task in tasks {
             arguments.append(.string(task.id))
             arguments.append(.string(Self.rankPrefix(priority: task.priority)))
@@ -107,6 +107,7 @@ public final class RedisTaskStore: TaskStore, Service {
             arguments.append(.string(StoredRequest.prompt(of: task.request) ?? ""))
             arguments.append(.string(try StoredRequest.messagesJSON(of: task.request) ?? ""))
             arguments.append(.string(try StoredRequest.metadataJSON(task.metadata) ?? ""))
+            arguments.append(.string(task.owner ?? ""))
         }
         let reply = try await run(Scripts.enqueue, arguments)
         if let elements = reply.elements, elements.count == 2, elements[0].int64 == 0 {
@@ -263,6 +264,10 @@ public final class RedisTaskStore: TaskStore, Service {
         return QueueCounts(queued: values[0], processing: values[1], completed: values[2], error: values[3], cancelled: values[4])
     }
 
+    public func unfinishedCount(owner: String) async throws -> Int {
+        try Self.integer(try await run(Scripts.unfinished, [.string(prefix), .string(owner)]))
+    }
+
     // MARK: - Helpers
 
     /// Runs a script; an unreachable Redis becomes a ``StoreUnavailableError``.
@@ -334,7 +339,8 @@ public final class RedisTaskStore: TaskStore, Service {
             finishedAt: date(fields[14]),
             usage: fields[17].int64.map {
                 TokenUsage(promptTokens: fields[15].int64.map(Int.init) ?? 0, completionTokens: fields[16].int64.map(Int.init) ?? 0, totalTokens: Int($0))
-            }
+            },
+            owner: fields[19].string
         )
     }
 }

@@ -58,6 +58,14 @@ extension SQLiteTaskStore {
                 CREATE INDEX IF NOT EXISTS documents_listing ON documents (collection, seq);
                 CREATE INDEX IF NOT EXISTS documents_expiry ON documents (expires_at);
                 """)
+            // Added with API keys: the key that submitted the task.
+            if try !db.columns(in: "tasks").contains(where: { $0.name == "owner" }) {
+                try db.execute(sql: "ALTER TABLE tasks ADD COLUMN owner TEXT")
+            }
+            try db.execute(sql: """
+                CREATE INDEX IF NOT EXISTS tasks_unfinished_by_owner ON tasks (owner)
+                    WHERE owner IS NOT NULL AND status IN ('queued', 'processing')
+                """)
         }
     }
 
@@ -72,6 +80,7 @@ extension SQLiteTaskStore {
             var prompt: Data?
             var messages: String?
             var metadata: String?
+            var owner: String?
 
             init(_ task: NewTask) throws {
                 id = task.id
@@ -82,6 +91,7 @@ extension SQLiteTaskStore {
                 prompt = StoredRequest.prompt(of: task.request).map { Data($0.utf8) }
                 messages = try StoredRequest.messagesJSON(of: task.request)
                 metadata = try StoredRequest.metadataJSON(task.metadata)
+                owner = task.owner
             }
         }
 
@@ -113,7 +123,8 @@ extension SQLiteTaskStore {
                 finishedAt: (row["finished_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
                 usage: (row["total_tokens"] as Int?).map {
                     TokenUsage(promptTokens: row["prompt_tokens"] ?? 0, completionTokens: row["completion_tokens"] ?? 0, totalTokens: $0)
-                }
+                },
+                owner: row["owner"]
             )
         }
     }

@@ -117,13 +117,13 @@ public final class SQLiteTaskStore: TaskStore, Service {
             }
             let insert = try db.cachedStatement(sql: """
                 INSERT INTO tasks (id, status, priority, model, max_tokens, temperature, prompt, messages,
-                                   metadata, available_at, queued_at)
-                VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                   metadata, owner, available_at, queued_at)
+                VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for row in rows {
                 try insert.execute(arguments: [
                     row.id, row.priority, row.model, row.maxTokens, row.temperature, row.prompt, row.messages,
-                    row.metadata, now, now,
+                    row.metadata, row.owner, now, now,
                 ])
             }
             if let idempotencyKey {
@@ -323,6 +323,14 @@ public final class SQLiteTaskStore: TaskStore, Service {
                 }
             }
             return counts
+        }
+    }
+
+    public func unfinishedCount(owner: String) async throws -> Int {
+        try await database.read { db in
+            try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM tasks WHERE owner = ? AND status IN ('queued', 'processing')
+                """, arguments: [owner]) ?? 0
         }
     }
 

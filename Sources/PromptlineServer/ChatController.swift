@@ -20,17 +20,22 @@ struct ChatController: Sendable {
     let gate: RateLimitGate
     let defaultModel: String
     let maxBodySize: Int
+    /// The global limits on prompt length and `max_tokens`.
+    let policy: SubmitPolicy
+    /// The per-key token limits; `nil` where there are no keys at all.
+    let access: AccessControl?
 
     static let cacheHeader = HTTPField.Name("x-promptline-cache")!
 
-    func addRoutes(to router: Router<some RequestContext>) {
+    func addRoutes(to router: Router<PromptlineRequestContext>) {
         router.post("/v1/chat/completions", use: chatCompletion)
         router.get("/v1/models", use: models)
     }
 
-    @Sendable func chatCompletion(_ request: Request, context: some RequestContext) async throws -> Response {
+    @Sendable func chatCompletion(_ request: Request, context: PromptlineRequestContext) async throws -> Response {
         let buffer = try await JSONBody.collect(request, limit: maxBodySize)
         var body = try Self.chatBody(buffer)
+        try await access?.admitWork(by: context.caller, tasks: 0, tokens: try Self.tokens(of: body, policy: policy))
         var forwarded = buffer
         var cacheable = !(request.headers[.cacheControl].map { $0.contains("no-cache") || $0.contains("no-store") } ?? false)
         if let cache = body["cache"] {
@@ -161,6 +166,33 @@ struct ChatController: Sendable {
         default: throw APIError(.badRequest, "stream: expected true or false")
         }
         return body
+    }
+
+    /// Checks a chat body against the global limits on prompt length and `max_tokens`, and
+    /// answers the tokens it may use (``TokenEstimate``): its text, and the answer's limit.
+    static func tokens(of body: [String: JSONValue], policy: SubmitPolicy) throws -> Int {
+        var characters = 0
+        var bytes = 0
+        for message in body["messages"]?.array ?? [] {
+            let content = message.object?["content"]
+            let texts = content?.string.map { [$0] } ?? (content?.array ?? []).compactMap { $0.object?["text"]?.string }
+            for text in texts {
+                characters += text.count
+                bytes += text.utf8.count
+            }
+        }
+        guard characters <= policy.maxPromptLength else {
+            throw APIError(.contentTooLarge, "messages have \(characters) characters, more than the \(policy.maxPromptLength) a prompt may have: shorten them, or raise the limit with \(Setting.maxPromptLength.named)")
+        }
+        var answerTokens = 0
+        for field in ["max_tokens", "max_completion_tokens"] {
+            guard let value = body[field]?.int else { continue }
+            guard value <= policy.maxTokensCeiling else {
+                throw APIError(.badRequest, "\(field) is \(value), over this server's ceiling of \(policy.maxTokensCeiling): lower it, or raise the ceiling with \(Setting.maxTokensLimit.named)")
+            }
+            answerTokens = max(answerTokens, value)
+        }
+        return TokenEstimate.prompt(bytes: bytes) + answerTokens
     }
 
     static func encode(_ body: [String: JSONValue]) throws -> ByteBuffer {

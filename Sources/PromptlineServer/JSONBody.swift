@@ -36,7 +36,7 @@ enum JSONBody {
         do {
             buffer = try await request.body.collect(upTo: limit)
         } catch is NIOTooManyBytesError {
-            throw APIError(.contentTooLarge, "request body is larger than the limit of \(limit) bytes (--max-body-size / PROMPTLINE_MAX_BODY_SIZE)")
+            throw APIError(.contentTooLarge, "request body is larger than the limit of \(limit) bytes (\(Setting.maxBodySize.named))")
         }
         guard buffer.readableBytes > 0 else {
             throw APIError(.badRequest, "request body is empty; expected a JSON object")

@@ -31,9 +31,14 @@ public enum PromptlineApp {
             logger: logger
         )
         let batches = BatchService(settings, tasks: store, documents: opened.documents, logger: logger)
+        let access = AccessControl(keys: KeyRing(documents: opened.documents), meter: opened.usage, tasks: store)
+        if try await !access.anyKeys() {
+            logger.warning("NO API KEYS EXIST: this server is OPEN, anyone who can reach it may use it. Make a key with `promptline keys create --name NAME`, and every /api and /v1 route will need it.")
+        }
         let app = Application(
             router: buildRouter(
-                settings: settings, store: store, pool: pool, cluster: opened.registry, upstream: upstream, documents: opened.documents, logger: logger
+                settings: settings, store: store, pool: pool, cluster: opened.registry, upstream: upstream,
+                documents: opened.documents, access: access, logger: logger
             ),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: nil),
             onServerRunning: { channel in
@@ -73,11 +78,29 @@ public enum PromptlineApp {
         logger.info("stopped")
     }
 
+    /// Opens the store the settings name, hands its API keys to `body`, and closes it:
+    /// `promptline keys` manages keys this way, with the same store flags as `serve`.
+    public static func withKeyRing<T: Sendable>(
+        settings: ServerSettings, logger: Logger, _ body: (KeyRing) async throws -> T
+    ) async throws -> T {
+        let opened = try await openStore(settings, logger: logger)
+        do {
+            let result = try await body(KeyRing(documents: opened.documents))
+            try await opened.close()
+            return result
+        } catch {
+            try? await opened.close()
+            throw error
+        }
+    }
+
     /// The store the settings name, with what runs beside it.
     struct OpenedStore {
         var store: any TaskStore
-        /// The same store's records beside the tasks (the Batch API's files and batches).
+        /// The same store's records beside the tasks (the Batch API's files and batches, API keys).
         var documents: any DocumentStore
+        /// Where per-key usage is counted: the store itself when instances share it.
+        var usage: any UsageMeter
         /// What keeps the store going (checkpoints, the pub/sub subscription).
         var service: any Service
         var registry: any ClusterRegistry
@@ -101,7 +124,7 @@ public enum PromptlineApp {
             }
             logger.info("using the Redis store", metadata: ["redis": "\(redis)", "prefix": "\(settings.redisPrefix)"])
             return OpenedStore(
-                store: store, documents: store, service: store,
+                store: store, documents: store, usage: store, service: store,
                 registry: RedisClusterRegistry(pool: store.pool, keyPrefix: settings.redisPrefix),
                 close: { await store.close() }
             )
@@ -111,7 +134,10 @@ public enum PromptlineApp {
                 .init(directory: settings.dataDir, retention: settings.retention),
                 logger: logger
             )
-            return OpenedStore(store: store, documents: store, service: store, registry: LocalClusterRegistry(), close: { try await store.close() })
+            return OpenedStore(
+                store: store, documents: store, usage: LocalUsageMeter(), service: store,
+                registry: LocalClusterRegistry(), close: { try await store.close() }
+            )
         } catch {
             throw SettingsError(problems: ["--data-dir / PROMPTLINE_DATA_DIR: cannot open the embedded store in '\(settings.dataDir)': \(error)"])
         }
@@ -132,19 +158,22 @@ public enum PromptlineApp {
     }
 
     /// The routes, for the server and for in-process tests. Without `upstream` there is no
-    /// OpenAI-compatible chat API, without `documents` no Batch API.
+    /// OpenAI-compatible chat API, without `documents` no Batch API, without `access` no
+    /// API keys (everything is open).
     public static func buildRouter(
         settings: ServerSettings, store: any TaskStore, pool: WorkerPool,
         cluster: any ClusterRegistry = LocalClusterRegistry(), upstream: Upstream? = nil, documents: (any DocumentStore)? = nil,
-        logger: Logger = Logger(label: "promptline")
-    ) -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+        access: AccessControl? = nil, logger: Logger = Logger(label: "promptline")
+    ) -> Router<PromptlineRequestContext> {
+        let router = Router(context: PromptlineRequestContext.self)
         router.add(middleware: ErrorMiddleware())
+        if let access { router.add(middleware: AccessMiddleware(access: access)) }
         let tasks = TaskController(
             store: store,
             pool: pool,
             policy: SubmitPolicy(settings),
-            maxBodySize: settings.maxBodySize
+            maxBodySize: settings.maxBodySize,
+            access: access
         )
         tasks.addRoutes(to: router)
         ClusterController(store: store, registry: cluster, storeKind: settings.redisURL == nil ? "embedded" : "redis")
@@ -152,14 +181,15 @@ public enum PromptlineApp {
         if let upstream {
             ChatController(
                 client: upstream.client, cache: upstream.cache, gate: upstream.gate,
-                defaultModel: settings.model, maxBodySize: settings.maxBodySize
+                defaultModel: settings.model, maxBodySize: settings.maxBodySize, policy: SubmitPolicy(settings), access: access
             ).addRoutes(to: router)
             router.get("/api/cache") { _, _ in
                 CacheReport(enabled: upstream.cache.isEnabled, ttlSeconds: settings.cacheTTL, statistics: upstream.cache.statistics)
             }
         }
         if let documents {
-            let batches = BatchService(settings, tasks: store, documents: documents, logger: logger)
+            var batches = BatchService(settings, tasks: store, documents: documents, logger: logger)
+            batches.access = access
             BatchController(service: batches, maxFileSize: settings.batchMaxFileSize, maxBodySize: settings.maxBodySize)
                 .addRoutes(to: router)
         }
@@ -194,6 +224,9 @@ extension BatchService {
 extension SubmitPolicy {
     init(_ settings: ServerSettings) {
         self.init(defaultModel: settings.model, defaultMaxTokens: settings.maxTokens, defaultTemperature: settings.temperature)
+        maxPromptsPerBatch = settings.maxPrompts
+        maxPromptLength = settings.maxPromptLength
+        maxTokensCeiling = settings.maxTokensLimit
     }
 }
 

@@ -39,6 +39,12 @@ public struct ServerSettings: Sendable, Equatable {
     public var batchMaxRequests = 50_000
     /// The largest Batch API input file, in bytes.
     public var batchMaxFileSize = 200 * 1024 * 1024
+    /// The most prompts in one `POST /api/tasks`.
+    public var maxPrompts = 50_000
+    /// The most characters in one prompt, its messages together.
+    public var maxPromptLength = 1_000_000
+    /// The highest `max_tokens` a request may ask for.
+    public var maxTokensLimit = 1_000_000
     public var logLevel = Logger.Level.info
 
     public init() {}
@@ -95,6 +101,9 @@ public struct ServerSettings: Sendable, Equatable {
                 problems.append("REDIS_HOST / REDIS_PORT / REDIS_DB: they do not make a valid Redis address (\(error.reason)); fix them or set REDIS_URL")
             }
         }
+        if maxTokens > maxTokensLimit {
+            problems.append("--max-tokens (\(maxTokens)) must not exceed --max-tokens-limit (\(maxTokensLimit))")
+        }
         if retryBaseDelay > retryMaxDelay {
             problems.append("--retry-base-delay (\(retryBaseDelay)) must not exceed --retry-max-delay (\(retryMaxDelay))")
         }
@@ -146,6 +155,9 @@ public enum Setting: String, CaseIterable, Sendable {
     case cacheTTL = "cache-ttl"
     case batchMaxRequests = "batch-max-requests"
     case batchMaxFileSize = "batch-max-file-size"
+    case maxPrompts = "max-prompts"
+    case maxPromptLength = "max-prompt-length"
+    case maxTokensLimit = "max-tokens-limit"
     case logLevel = "log-level"
 
     /// The environment variables that set it, first one present wins.
@@ -177,8 +189,16 @@ public enum Setting: String, CaseIterable, Sendable {
         case .cacheTTL: ["PROMPTLINE_CACHE_TTL"]
         case .batchMaxRequests: ["PROMPTLINE_BATCH_MAX_REQUESTS"]
         case .batchMaxFileSize: ["PROMPTLINE_BATCH_MAX_FILE_SIZE"]
+        case .maxPrompts: ["PROMPTLINE_MAX_PROMPTS"]
+        case .maxPromptLength: ["PROMPTLINE_MAX_PROMPT_LENGTH"]
+        case .maxTokensLimit: ["PROMPTLINE_MAX_TOKENS_LIMIT"]
         case .logLevel: ["PROMPTLINE_LOG_LEVEL", "LOG_LEVEL"]
         }
+    }
+
+    /// The flag and the first environment variable, for messages that say how to change it.
+    public var named: String {
+        "--\(rawValue) / \(environment[0])"
     }
 
     /// The help line `serve --help` shows.
@@ -210,6 +230,9 @@ public enum Setting: String, CaseIterable, Sendable {
         case .cacheTTL: "Seconds an answer stays in the exact-match response cache; 0 turns the cache off. Default: 3600."
         case .batchMaxRequests: "Most requests in one Batch API input file. Default: 50000."
         case .batchMaxFileSize: "Largest Batch API input file, in bytes. Default: 209715200 (200 MiB)."
+        case .maxPrompts: "Most prompts in one POST /api/tasks. Default: 50000."
+        case .maxPromptLength: "Most characters in one prompt, its messages together. Default: 1000000."
+        case .maxTokensLimit: "Highest max_tokens a request may ask for. Default: 1000000."
         case .logLevel: "trace, debug, info, notice, warning, error or critical. Default: info."
         }
         return "\(what) Env: \(environment.joined(separator: ", "))."
@@ -251,6 +274,9 @@ public enum Setting: String, CaseIterable, Sendable {
         case .cacheTTL: settings.cacheTTL = try Self.number(raw, in: 0...31_536_000)
         case .batchMaxRequests: settings.batchMaxRequests = try Self.integer(raw, in: 1...1_000_000)
         case .batchMaxFileSize: settings.batchMaxFileSize = try Self.integer(raw, in: 1_024...1_073_741_824)
+        case .maxPrompts: settings.maxPrompts = try Self.integer(raw, in: 1...1_000_000)
+        case .maxPromptLength: settings.maxPromptLength = try Self.integer(raw, in: 1...100_000_000)
+        case .maxTokensLimit: settings.maxTokensLimit = try Self.integer(raw, in: 1...10_000_000)
         case .logLevel:
             guard let level = Logger.Level(rawValue: raw.lowercased()) else {
                 throw SettingProblem(reason: "'\(raw)' is not a log level (trace, debug, info, notice, warning, error, critical)")

@@ -69,6 +69,8 @@ struct SubmitPolicy: Sendable {
     var defaultTemperature: Double
     var maxPromptsPerBatch = 50_000
     var maxTokensCeiling = 1_000_000
+    /// The most characters in one prompt, its messages together.
+    var maxPromptLength = 1_000_000
     var maxMetadataEntries = 16
     var maxMetadataValueLength = 512
     var maxIdempotencyKeyLength = 256
@@ -80,7 +82,7 @@ struct SubmitPolicy: Sendable {
             throw APIError(.badRequest, "prompts must be a non-empty list")
         }
         guard prompts.count <= maxPromptsPerBatch else {
-            throw APIError(.contentTooLarge, "a batch holds at most \(maxPromptsPerBatch) prompts; this one has \(prompts.count) (split it)")
+            throw APIError(.contentTooLarge, "a submission holds at most \(maxPromptsPerBatch) prompts and this one has \(prompts.count): split it, or raise the limit with \(Setting.maxPrompts.named)")
         }
         if let key = body.idempotencyKey, key.isEmpty || key.count > maxIdempotencyKeyLength {
             throw APIError(.unprocessableContent, "idempotency_key must be 1 to \(maxIdempotencyKeyLength) characters")
@@ -108,6 +110,10 @@ struct SubmitPolicy: Sendable {
             case (_?, _?):
                 throw APIError(.unprocessableContent, "\(at) has both \"prompt\" and \"messages\"; give one")
             }
+            let length = messages.reduce(0) { $0 + $1.content.count }
+            guard length <= maxPromptLength else {
+                throw APIError(.contentTooLarge, "\(at) has \(length) characters, more than the \(maxPromptLength) a prompt may have: shorten it, or raise the limit with \(Setting.maxPromptLength.named)")
+            }
             let model = input.model ?? body.model ?? defaultModel
             let request = ChatRequest(
                 model: model,
@@ -127,8 +133,11 @@ struct SubmitPolicy: Sendable {
         if let model, model.isEmpty || model.count > 256 {
             throw APIError(.unprocessableContent, "\(prefix)model must be 1 to 256 characters")
         }
-        if let maxTokens, !(1...maxTokensCeiling).contains(maxTokens) {
-            throw APIError(.unprocessableContent, "\(prefix)max_tokens must be between 1 and \(maxTokensCeiling)")
+        if let maxTokens, maxTokens < 1 {
+            throw APIError(.unprocessableContent, "\(prefix)max_tokens must be at least 1")
+        }
+        if let maxTokens, maxTokens > maxTokensCeiling {
+            throw APIError(.unprocessableContent, "\(prefix)max_tokens is \(maxTokens), over this server's ceiling of \(maxTokensCeiling): lower it, or raise the ceiling with \(Setting.maxTokensLimit.named)")
         }
         if let temperature, !(0...2).contains(temperature) {
             throw APIError(.unprocessableContent, "\(prefix)temperature must be between 0 and 2")

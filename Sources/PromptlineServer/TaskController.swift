@@ -3,15 +3,20 @@ import Hummingbird
 import PromptlineCore
 
 /// The task API of the original design: submit, read, cancel.
+///
+/// With API keys, every task belongs to the key that submitted it: other keys read it as
+/// unknown, and cannot cancel it.
 struct TaskController: Sendable {
     let store: any TaskStore
     let pool: WorkerPool
     let policy: SubmitPolicy
     let maxBodySize: Int
+    /// The per-key limits; `nil` where there are no keys at all (in-process tests).
+    let access: AccessControl?
     /// At most this many ids in one `GET /api/tasks`.
     let maxIDsPerRead = 10_000
 
-    func addRoutes(to router: Router<some RequestContext>) {
+    func addRoutes(to router: Router<PromptlineRequestContext>) {
         router.post("/api/tasks", use: submit)
         router.get("/api/tasks", use: read)
         router.get("/api/tasks/{id}", use: detail)
@@ -19,10 +24,14 @@ struct TaskController: Sendable {
         router.get("/api/stats", use: stats)
     }
 
-    @Sendable func submit(_ request: Request, context: some RequestContext) async throws -> Response {
+    @Sendable func submit(_ request: Request, context: PromptlineRequestContext) async throws -> Response {
         let body = try await JSONBody.decode(SubmitRequest.self, from: request, limit: maxBodySize)
-        let tasks = try policy.tasks(from: body)
-        switch try await store.enqueue(tasks, idempotencyKey: body.idempotencyKey) {
+        var tasks = try policy.tasks(from: body)
+        for index in tasks.indices { tasks[index].owner = context.owner }
+        try await access?.admitWork(by: context.caller, tasks: tasks.count, tokens: TokenEstimate.of(tasks.map(\.request)))
+        // Each key has its own idempotency keys: another key's same key is another submission.
+        let idempotencyKey = body.idempotencyKey.map { key in context.owner.map { "\($0):\(key)" } ?? key }
+        switch try await store.enqueue(tasks, idempotencyKey: idempotencyKey) {
         case .stored(let ids):
             context.logger.debug("tasks queued", metadata: ["count": "\(ids.count)"])
             return try JSONBody.response(SubmitResponse(taskIDs: ids), status: .accepted)
@@ -31,7 +40,7 @@ struct TaskController: Sendable {
         }
     }
 
-    @Sendable func read(_ request: Request, context: some RequestContext) async throws -> Response {
+    @Sendable func read(_ request: Request, context: PromptlineRequestContext) async throws -> Response {
         guard let list = request.uri.queryParameters.get("task_ids") else {
             throw APIError(.badRequest, "task_ids is required: a comma-separated list of task ids")
         }
@@ -40,7 +49,7 @@ struct TaskController: Sendable {
         guard ids.count <= maxIDsPerRead else {
             throw APIError(.badRequest, "at most \(maxIDsPerRead) task ids per request; this one has \(ids.count)")
         }
-        let records = try await store.tasks(ids: ids)
+        let records = try await store.tasks(ids: ids).filter { context.maySee(ownedBy: $0.value.owner) }
         var answer: [String: TaskSummary] = [:]
         for id in ids {
             answer[id] = records[id].map(TaskSummary.init) ?? .notFound
@@ -48,16 +57,14 @@ struct TaskController: Sendable {
         return try JSONBody.response(answer)
     }
 
-    @Sendable func detail(_ request: Request, context: some RequestContext) async throws -> Response {
+    @Sendable func detail(_ request: Request, context: PromptlineRequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
-        guard let record = try await store.tasks(ids: [id])[id] else {
-            throw APIError(.notFound, "task \(id) not found (unknown or expired)")
-        }
-        return try JSONBody.response(TaskDetail(record))
+        return try JSONBody.response(TaskDetail(try await visibleTask(id, context: context)))
     }
 
-    @Sendable func cancel(_ request: Request, context: some RequestContext) async throws -> Response {
+    @Sendable func cancel(_ request: Request, context: PromptlineRequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
+        if context.caller != nil { _ = try await visibleTask(id, context: context) }
         switch try await store.cancel(id: id) {
         case .cancelled:
             return try JSONBody.response(["id": id, "status": TaskStatus.cancelled.rawValue])
@@ -66,6 +73,14 @@ struct TaskController: Sendable {
         case .notFound:
             throw APIError(.notFound, "task \(id) not found (unknown or expired)")
         }
+    }
+
+    /// The task, when it exists and the caller may see it; 404 otherwise.
+    private func visibleTask(_ id: String, context: PromptlineRequestContext) async throws -> TaskRecord {
+        guard let record = try await store.tasks(ids: [id])[id], context.maySee(ownedBy: record.owner) else {
+            throw APIError(.notFound, "task \(id) not found (unknown or expired)")
+        }
+        return record
     }
 
     @Sendable func stats(_ request: Request, context: some RequestContext) async throws -> Response {

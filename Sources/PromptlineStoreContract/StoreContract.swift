@@ -100,5 +100,6 @@ public enum StoreContract {
         Case("wait for work times out", waitForWorkTimesOut),
         Case("metadata and unicode round-trip", metadataAndUnicodeRoundTrip),
         Case("large batch enqueues atomically", largeBatchEnqueuesAtomically),
+        Case("owners are kept and counted", ownersAreKeptAndCounted),
     ]
 }

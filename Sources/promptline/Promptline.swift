@@ -6,6 +6,6 @@ struct Promptline: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "promptline",
         abstract: "An asynchronous LLM job server for OpenAI-compatible APIs.",
-        subcommands: [ServeCommand.self, MockUpstreamCommand.self, BenchCommand.self]
+        subcommands: [ServeCommand.self, KeysCommand.self, MockUpstreamCommand.self, BenchCommand.self]
     )
 }

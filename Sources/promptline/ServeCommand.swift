@@ -37,6 +37,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong(Setting.cacheTTL.rawValue), help: ArgumentHelp(Setting.cacheTTL.help)) var cacheTTL: String?
     @Option(name: .customLong(Setting.batchMaxRequests.rawValue), help: ArgumentHelp(Setting.batchMaxRequests.help)) var batchMaxRequests: String?
     @Option(name: .customLong(Setting.batchMaxFileSize.rawValue), help: ArgumentHelp(Setting.batchMaxFileSize.help)) var batchMaxFileSize: String?
+    @Option(name: .customLong(Setting.maxPrompts.rawValue), help: ArgumentHelp(Setting.maxPrompts.help)) var maxPrompts: String?
+    @Option(name: .customLong(Setting.maxPromptLength.rawValue), help: ArgumentHelp(Setting.maxPromptLength.help)) var maxPromptLength: String?
+    @Option(name: .customLong(Setting.maxTokensLimit.rawValue), help: ArgumentHelp(Setting.maxTokensLimit.help)) var maxTokensLimit: String?
     @Option(name: .customLong(Setting.logLevel.rawValue), help: ArgumentHelp(Setting.logLevel.help)) var logLevel: String?
     @Option(name: .customLong("env-file"), help: "The .env file to read. Default: .env in the working directory.") var envFile = ".env"
 
@@ -49,6 +52,7 @@ struct ServeCommand: AsyncParsableCommand {
             .retryBaseDelay: retryBaseDelay, .retryMaxDelay: retryMaxDelay, .lease: lease, .statusTTL: statusTTL,
             .resultTTL: resultTTL, .shutdownGrace: shutdownGrace, .maxBodySize: maxBodySize, .logLevel: logLevel,
             .cacheTTL: cacheTTL, .batchMaxRequests: batchMaxRequests, .batchMaxFileSize: batchMaxFileSize,
+            .maxPrompts: maxPrompts, .maxPromptLength: maxPromptLength, .maxTokensLimit: maxTokensLimit,
         ]
         return values.compactMapValues { $0 }
     }

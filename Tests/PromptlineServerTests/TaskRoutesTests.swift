@@ -11,7 +11,7 @@ import Testing
 @Suite struct TaskRoutesTests {
     struct Fixture: Sendable {
         let store: SQLiteTaskStore
-        let app: Application<RouterResponder<BasicRequestContext>>
+        let app: Application<RouterResponder<PromptlineRequestContext>>
         let directory: String
     }
 

@@ -3,14 +3,15 @@ import Hummingbird
 import NIOCore
 import PromptlineCore
 
-/// The Batch API's routes: `/v1/files` and `/v1/batches`, as OpenAI's.
+/// The Batch API's routes: `/v1/files` and `/v1/batches`, as OpenAI's. With API keys, files
+/// and batches belong to the key that made them; other keys are told they do not exist.
 struct BatchController: Sendable {
     let service: BatchService
     /// The largest input file, in bytes.
     let maxFileSize: Int
     let maxBodySize: Int
 
-    func addRoutes(to router: Router<some RequestContext>) {
+    func addRoutes(to router: Router<PromptlineRequestContext>) {
         router.post("/v1/files", use: upload)
         router.get("/v1/files/{id}", use: file)
         router.get("/v1/files/{id}/content", use: fileContent)
@@ -20,7 +21,7 @@ struct BatchController: Sendable {
         router.post("/v1/batches/{id}/cancel", use: cancel)
     }
 
-    @Sendable func upload(_ request: Request, context: some RequestContext) async throws -> Response {
+    @Sendable func upload(_ request: Request, context: PromptlineRequestContext) async throws -> Response {
         guard let boundary = request.headers[.contentType].flatMap(MultipartForm.boundary(ofContentType:)) else {
             throw APIError(.unsupportedMediaType, "upload a file as multipart/form-data with the fields purpose and file")
         }
@@ -44,19 +45,23 @@ struct BatchController: Sendable {
         guard file.data.count <= maxFileSize else {
             throw APIError(.contentTooLarge, "the file is larger than \(maxFileSize) bytes, the most a batch input file may be (--batch-max-file-size)")
         }
-        let stored = try await service.storeFile(Data(file.data), filename: file.filename ?? "input.jsonl")
+        let stored = try await service.storeFile(Data(file.data), filename: file.filename ?? "input.jsonl", owner: context.owner)
         return try JSONBody.response(stored)
     }
 
-    @Sendable func file(_ request: Request, context: some RequestContext) async throws -> Response {
+    @Sendable func file(_ request: Request, context: PromptlineRequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
-        guard let file = try await service.file(id) else { throw APIError(.notFound, "no file \(id) (unknown or expired)") }
+        guard let file = try await service.file(id), context.maySee(ownedBy: file.owner) else {
+            throw APIError(.notFound, "no file \(id) (unknown or expired)")
+        }
         return try JSONBody.response(file)
     }
 
-    @Sendable func fileContent(_ request: Request, context: some RequestContext) async throws -> Response {
+    @Sendable func fileContent(_ request: Request, context: PromptlineRequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
-        guard let data = try await service.fileContent(id) else { throw APIError(.notFound, "no file \(id) (unknown or expired)") }
+        guard let data = try await service.fileContent(id, visible: context.maySee(ownedBy:)) else {
+            throw APIError(.notFound, "no file \(id) (unknown or expired)")
+        }
         return Response(
             status: .ok, headers: [.contentType: "application/octet-stream"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: data))
@@ -76,32 +81,40 @@ struct BatchController: Sendable {
         }
     }
 
-    @Sendable func create(_ request: Request, context: some RequestContext) async throws -> Response {
+    @Sendable func create(_ request: Request, context: PromptlineRequestContext) async throws -> Response {
         let body = try await JSONBody.decode(CreateRequest.self, from: request, limit: maxBodySize)
         let batch = try await service.create(
-            inputFileID: body.inputFileID, endpoint: body.endpoint, completionWindow: body.completionWindow, metadata: body.metadata
+            inputFileID: body.inputFileID, endpoint: body.endpoint, completionWindow: body.completionWindow, metadata: body.metadata,
+            caller: context.caller
         )
         return try JSONBody.response(batch)
     }
 
-    @Sendable func list(_ request: Request, context: some RequestContext) async throws -> Response {
+    @Sendable func list(_ request: Request, context: PromptlineRequestContext) async throws -> Response {
         let query = request.uri.queryParameters
         var limit = 20
         if let raw = query.get("limit") {
             guard let value = Int(raw), (1...100).contains(value) else { throw APIError(.badRequest, "limit: an integer from 1 to 100") }
             limit = value
         }
-        return try JSONBody.response(try await service.list(after: query.get("after"), limit: limit))
+        return try JSONBody.response(try await service.list(after: query.get("after"), limit: limit, visible: context.maySee(ownedBy:)))
     }
 
-    @Sendable func batch(_ request: Request, context: some RequestContext) async throws -> Response {
+    @Sendable func batch(_ request: Request, context: PromptlineRequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
-        guard let (batch, _) = try await service.batch(id) else { throw APIError(.notFound, "no batch \(id) (unknown or expired)") }
-        return try JSONBody.response(batch)
+        return try JSONBody.response(try await visibleBatch(id, context: context))
     }
 
-    @Sendable func cancel(_ request: Request, context: some RequestContext) async throws -> Response {
+    @Sendable func cancel(_ request: Request, context: PromptlineRequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
+        _ = try await visibleBatch(id, context: context)
         return try JSONBody.response(try await service.cancel(id))
+    }
+
+    private func visibleBatch(_ id: String, context: PromptlineRequestContext) async throws -> BatchObject {
+        guard let (batch, _) = try await service.batch(id), context.maySee(ownedBy: batch.owner) else {
+            throw APIError(.notFound, "no batch \(id) (unknown or expired)")
+        }
+        return batch
     }
 }

@@ -37,6 +37,8 @@ struct BatchObject: Codable, Sendable, Equatable {
     var cancelledAt: Int?
     var requestCounts: RequestCounts
     var metadata: [String: String]?
+    /// The API key that made the batch (Promptline's own field, absent on an open server).
+    var owner: String?
 
     /// The id of the task that runs the batch's `index`-th request.
     func taskID(_ index: Int) -> String { "\(id)-\(index)" }
@@ -46,7 +48,7 @@ struct BatchObject: Codable, Sendable, Equatable {
     var errorFileName: String { "file-\(id)-errors" }
 
     enum CodingKeys: String, CodingKey {
-        case id, object, endpoint, errors, status, metadata
+        case id, object, endpoint, errors, status, metadata, owner
         case inputFileID = "input_file_id"
         case completionWindow = "completion_window"
         case outputFileID = "output_file_id"
@@ -86,6 +88,7 @@ struct BatchObject: Codable, Sendable, Equatable {
         try c.encode(cancelledAt, forKey: .cancelledAt)
         try c.encode(requestCounts, forKey: .requestCounts)
         try c.encode(metadata, forKey: .metadata)
+        try c.encodeIfPresent(owner, forKey: .owner)
     }
 }
 
@@ -102,9 +105,11 @@ struct FileObject: Codable, Sendable, Equatable {
     var status = "processed"
     /// How many requests the file holds (Promptline's own field).
     var lines: Int?
+    /// The API key that uploaded the file (Promptline's own field, absent on an open server).
+    var owner: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, object, bytes, filename, purpose, status, lines
+        case id, object, bytes, filename, purpose, status, lines, owner
         case createdAt = "created_at"
         case expiresAt = "expires_at"
     }

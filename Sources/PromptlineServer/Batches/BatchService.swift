@@ -18,6 +18,8 @@ struct BatchService: Sendable {
     let maxRequests: Int
     /// How long files and finished batches stay readable (the result TTL).
     let retention: Duration
+    /// The per-key limits a batch's requests count against; `nil` where there are no keys.
+    var access: AccessControl?
     let logger: Logger
 
     /// OpenAI's one completion window.
@@ -28,12 +30,13 @@ struct BatchService: Sendable {
 
     // MARK: - Files
 
-    func storeFile(_ data: Data, filename: String) async throws -> FileObject {
+    func storeFile(_ data: Data, filename: String, owner: String?) async throws -> FileObject {
         let input = try BatchInput(data, maxRequests: maxRequests)
         let now = Date()
         let file = FileObject(
             id: "file-" + Self.randomHex(), bytes: data.count, createdAt: now.unixSeconds,
-            expiresAt: (now + retention.seconds).unixSeconds, filename: filename, purpose: "batch", lines: input.lines.count
+            expiresAt: (now + retention.seconds).unixSeconds, filename: filename, purpose: "batch", lines: input.lines.count,
+            owner: owner
         )
         // Content first: a file whose record exists always has its bytes.
         _ = try await documents.insertDocument(collection: BatchCollections.fileContents, id: file.id, body: data, ttl: retention)
@@ -50,15 +53,18 @@ struct BatchService: Sendable {
         let content = try await results(of: batch, errors: errors)
         return FileObject(
             id: id, bytes: content.count, createdAt: batch.finalizingAt ?? batch.createdAt, expiresAt: nil,
-            filename: errors ? "batch_errors.jsonl" : "batch_output.jsonl", purpose: errors ? "batch_error" : "batch_output"
+            filename: errors ? "batch_errors.jsonl" : "batch_output.jsonl", purpose: errors ? "batch_error" : "batch_output",
+            owner: batch.owner
         )
     }
 
-    func fileContent(_ id: String) async throws -> Data? {
-        if let stored = try await documents.document(collection: BatchCollections.fileContents, id: id) {
-            return stored.body
+    /// A file's bytes, when it exists and `visible` accepts its owner.
+    func fileContent(_ id: String, visible: (String?) -> Bool) async throws -> Data? {
+        if let stored = try await documents.document(collection: BatchCollections.files, id: id) {
+            guard visible(try JSONDecoder().decode(FileObject.self, from: stored.body).owner) else { return nil }
+            return try await documents.document(collection: BatchCollections.fileContents, id: id)?.body
         }
-        guard let (batch, errors) = try await batchOfResultFile(id) else { return nil }
+        guard let (batch, errors) = try await batchOfResultFile(id), visible(batch.owner) else { return nil }
         return try await results(of: batch, errors: errors)
     }
 
@@ -74,21 +80,25 @@ struct BatchService: Sendable {
 
     // MARK: - Batches
 
-    func create(inputFileID: String, endpoint: String, completionWindow: String, metadata: [String: String]?) async throws -> BatchObject {
+    func create(
+        inputFileID: String, endpoint: String, completionWindow: String, metadata: [String: String]?, caller: APIKey?
+    ) async throws -> BatchObject {
         guard endpoint == "/v1/chat/completions" else {
             throw APIError(.badRequest, "endpoint: only /v1/chat/completions is supported")
         }
         guard completionWindow == Self.completionWindow else { throw APIError(.badRequest, "completion_window: must be \"24h\"") }
-        guard let data = try await documents.document(collection: BatchCollections.fileContents, id: inputFileID)?.body else {
+        guard let data = try await fileContent(inputFileID, visible: { caller == nil || $0 == caller?.id }) else {
             throw APIError(.badRequest, "input_file_id: no file \(inputFileID) (unknown or expired)")
         }
         let input = try BatchInput(data, maxRequests: maxRequests)
+        let requests = input.lines.map { BatchInput.request($0.body, defaults: defaults) }
+        try await access?.admitWork(by: caller, tasks: requests.count, tokens: TokenEstimate.of(requests))
         let now = Date()
-        var batch = BatchObject(
+        let batch = BatchObject(
             id: "batch_" + Self.randomHex(), endpoint: endpoint, inputFileID: inputFileID,
             completionWindow: completionWindow, status: .inProgress, createdAt: now.unixSeconds,
             inProgressAt: now.unixSeconds, expiresAt: (now + Self.window.seconds).unixSeconds,
-            requestCounts: .init(total: input.lines.count, completed: 0, failed: 0), metadata: metadata
+            requestCounts: .init(total: input.lines.count, completed: 0, failed: 0), metadata: metadata, owner: caller?.id
         )
         // The tasks first, each chunk all or nothing and idempotent; then the record that
         // makes the batch visible. A crash in between leaves tasks no batch shows, never a
@@ -99,8 +109,8 @@ struct BatchService: Sendable {
             let newTasks = lines.map { line -> NewTask in
                 defer { index += 1 }
                 return NewTask(
-                    id: batch.taskID(index), request: BatchInput.request(line.body, defaults: defaults),
-                    metadata: ["batch_id": batch.id, "custom_id": line.customID]
+                    id: batch.taskID(index), request: requests[index],
+                    metadata: ["batch_id": batch.id, "custom_id": line.customID], owner: batch.owner
                 )
             }
             _ = try await tasks.enqueue(newTasks, idempotencyKey: "\(batch.id):\(chunk)")
@@ -120,10 +130,27 @@ struct BatchService: Sendable {
         return (try JSONDecoder().decode(BatchObject.self, from: stored.body), stored.version)
     }
 
-    func list(after: String?, limit: Int) async throws -> BatchList {
-        let stored = try await documents.documents(collection: BatchCollections.batches, after: after, limit: limit + 1)
-        let batches = try stored.prefix(limit).map { try JSONDecoder().decode(BatchObject.self, from: $0.body) }
-        return BatchList(data: batches, firstID: batches.first?.id, lastID: batches.last?.id, hasMore: stored.count > limit)
+    /// The batches `visible` accepts the owner of, newest first, after the batch `after`.
+    func list(after: String?, limit: Int, visible: (String?) -> Bool) async throws -> BatchList {
+        var batches: [BatchObject] = []
+        var cursor = after
+        var hasMore = false
+        // Other keys' batches are skipped, so a page may take several reads to fill.
+        while true {
+            let stored = try await documents.documents(collection: BatchCollections.batches, after: cursor, limit: limit + 1)
+            for document in stored {
+                let batch = try JSONDecoder().decode(BatchObject.self, from: document.body)
+                guard visible(batch.owner) else { continue }
+                guard batches.count < limit else {
+                    hasMore = true
+                    break
+                }
+                batches.append(batch)
+            }
+            guard !hasMore, stored.count == limit + 1, let last = stored.last else { break }
+            cursor = last.id
+        }
+        return BatchList(data: batches, firstID: batches.first?.id, lastID: batches.last?.id, hasMore: hasMore)
     }
 
     /// Asks for a batch to stop: it becomes `cancelling` now, and `cancelled` once its

@@ -1,0 +1,79 @@
+import Crypto
+import Foundation
+
+/// An API key as the store keeps it: a public id, a name, its limits and the SHA-256 of the
+/// secret. The secret itself is shown once, when the key is made, and kept nowhere.
+public struct APIKey: Codable, Sendable, Hashable {
+    /// Per-key limits; `nil` means no limit.
+    public struct Limits: Codable, Sendable, Hashable {
+        /// Requests per minute to `/api` and `/v1` routes.
+        public var requestsPerMinute: Int?
+        /// Tokens per minute, estimated when work is admitted (see ``TokenEstimate``).
+        public var tokensPerMinute: Int?
+        /// Tasks submitted by the key that have not finished yet.
+        public var maxInFlight: Int?
+
+        public init(requestsPerMinute: Int? = nil, tokensPerMinute: Int? = nil, maxInFlight: Int? = nil) {
+            self.requestsPerMinute = requestsPerMinute
+            self.tokensPerMinute = tokensPerMinute
+            self.maxInFlight = maxInFlight
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case requestsPerMinute = "rpm"
+            case tokensPerMinute = "tpm"
+            case maxInFlight = "max_in_flight"
+        }
+    }
+
+    /// `key_` and the first 12 hex digits of the secret's hash: what lists, logs and task
+    /// owners name the key by, and where the store finds it.
+    public var id: String
+    public var name: String
+    public var limits: Limits
+    public var createdAt: Date
+    /// Hex SHA-256 of the secret.
+    var secretHash: String
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, limits
+        case createdAt = "created_at"
+        case secretHash = "sha256"
+    }
+
+    /// A new secret: `pl_` and 48 random hex digits (192 bits).
+    static func makeSecret() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<24).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        return "pl_" + hex(bytes)
+    }
+
+    static func hash(ofSecret secret: String) -> [UInt8] {
+        Array(SHA256.hash(data: Data(secret.utf8)))
+    }
+
+    static func id(forHash hash: [UInt8]) -> String {
+        "key_" + hex(hash.prefix(6))
+    }
+
+    /// Whether `secret` is this key's, comparing the hashes in time that does not depend on
+    /// where they differ.
+    func matches(secretHash candidate: [UInt8]) -> Bool {
+        let stored = Array(secretHash.utf8)
+        let given = Array(Self.hex(candidate).utf8)
+        guard stored.count == given.count else { return false }
+        var difference: UInt8 = 0
+        for index in stored.indices { difference |= stored[index] ^ given[index] }
+        return difference == 0
+    }
+
+    static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        for byte in bytes {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
+}
