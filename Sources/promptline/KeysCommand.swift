@@ -80,7 +80,8 @@ struct KeysCommand: AsyncParsableCommand {
             let header = ["ID", "NAME", "LIMITS", "CREATED"]
             let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
             for row in [header] + rows {
-                print(row.indices.map { row[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  "))
+                let cells = row.indices.map { $0 == row.count - 1 ? row[$0] : row[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }
+                print(cells.joined(separator: "  "))
             }
         }
     }

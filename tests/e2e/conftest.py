@@ -46,7 +46,7 @@ SERVER_ENV = (
     "PROMPTLINE_MAX_ATTEMPTS PROMPTLINE_RETRY_BASE_DELAY PROMPTLINE_RETRY_MAX_DELAY PROMPTLINE_LEASE "
     "PROMPTLINE_STATUS_TTL PROMPTLINE_RESULT_TTL PROMPTLINE_SHUTDOWN_GRACE PROMPTLINE_MAX_BODY_SIZE "
     "PROMPTLINE_LOG_LEVEL LOG_LEVEL PROMPTLINE_REDIS_PREFIX PROMPTLINE_INSTANCE_ID PROMPTLINE_HEARTBEAT_INTERVAL "
-    "PROMPTLINE_CACHE_TTL"
+    "PROMPTLINE_CACHE_TTL PROMPTLINE_MAX_PROMPTS PROMPTLINE_MAX_PROMPT_LENGTH PROMPTLINE_MAX_TOKENS_LIMIT"
 ).split()
 
 
@@ -334,6 +334,15 @@ class Server:
         self.proc.signal(sig)
         return self.proc.wait_exit(timeout)
 
+    # API keys
+
+    def with_key(self, key: str | None) -> "Server":
+        """The same server, seen by a client that sends `Authorization: Bearer key`."""
+        other = Server(self.proc, self.port, self.data_dir)
+        if key is not None:
+            other.http.headers["Authorization"] = f"Bearer {key}"
+        return other
+
     # The OpenAI-compatible surface
 
     def openai(self, **kw):
@@ -430,6 +439,17 @@ def start_server(procs, workdir):
         return Server(proc, int(proc.wait_ready().group(1)), data_dir)
 
     return start
+
+
+def create_key(workdir: Path, name: str, *flags: str, store: list[str]) -> str:
+    """Makes an API key with `promptline keys create`; answers the key (its last line).
+
+    `store` holds the store flags, e.g. `["--data-dir", str(path)]`."""
+    done = run_promptline(["keys", "create", "--name", name, *flags, *store, "--env-file", str(workdir / "absent.env")], workdir)
+    assert done.returncode == 0, f"keys create failed ({done.returncode}): {done.stderr}"
+    key = done.stdout.strip().splitlines()[-1]
+    assert key.startswith("pl_"), done.stdout
+    return key
 
 
 # Redis
