@@ -298,3 +298,17 @@ def test_global_limits_name_themselves_and_store_nothing(mock, start_server):
     assert mock.stats()["total_calls"] == 0
     # At the limits, all is well.
     assert server.submit_raw({"prompts": ["x" * 20] * 5, "max_tokens": 50}).status_code == 202
+
+
+def test_per_key_limits_hold_across_instances_on_one_redis(mock, start_server, workdir, shared_redis, redis_prefix):
+    flags = ["--redis-url", shared_redis.url, "--redis-prefix", redis_prefix]
+    key = create_key(workdir, "shared", "--rpm", "3", store=flags)
+    a = start_server(mock, redis=shared_redis, redis_prefix=redis_prefix, workers=0).with_key(key)
+    b = start_server(mock, redis=shared_redis, redis_prefix=redis_prefix, workers=0).with_key(key)
+    wait_for_fresh_minute()
+    assert a.submit_raw({"prompts": ["a1"]}).status_code == 202
+    assert b.submit_raw({"prompts": ["b1"]}).status_code == 202
+    assert a.submit_raw({"prompts": ["a2"]}).status_code == 202
+    refused = b.submit_raw({"prompts": ["b2"]})
+    assert refused.status_code == 429, "instance b did not count instance a's requests"
+    assert "3 per minute" in refused.json()["detail"]
