@@ -32,16 +32,22 @@ enum JSONBody {
 
     /// Reads a request's whole body, refusing an empty one and more than `limit` bytes (413).
     static func collect(_ request: Request, limit: Int) async throws -> ByteBuffer {
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: limit)
-        } catch is NIOTooManyBytesError {
-            throw APIError(.contentTooLarge, "request body is larger than the limit of \(limit) bytes (\(Setting.maxBodySize.named))")
-        }
+        let buffer = try await bytes(
+            of: request, limit: limit, tooLarge: "request body is larger than the limit of \(limit) bytes (\(Setting.maxBodySize.named))"
+        )
         guard buffer.readableBytes > 0 else {
             throw APIError(.badRequest, "request body is empty; expected a JSON object")
         }
         return buffer
+    }
+
+    /// Reads a request's whole body, stopping at `limit` bytes with a 413 that says `tooLarge`.
+    static func bytes(of request: Request, limit: Int, tooLarge: @autoclosure () -> String) async throws -> ByteBuffer {
+        do {
+            return try await request.body.collect(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw APIError(.contentTooLarge, tooLarge())
+        }
     }
 
     static func status(of error: DecodingError) -> HTTPResponse.Status {

@@ -25,12 +25,9 @@ struct BatchController: Sendable {
         guard let boundary = request.headers[.contentType].flatMap(MultipartForm.boundary(ofContentType:)) else {
             throw APIError(.unsupportedMediaType, "upload a file as multipart/form-data with the fields purpose and file")
         }
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: maxFileSize + 64 * 1024)
-        } catch is NIOTooManyBytesError {
-            throw APIError(.contentTooLarge, "the file is larger than \(maxFileSize) bytes, the most a batch input file may be (--batch-max-file-size)")
-        }
+        let tooLarge = "the file is larger than \(maxFileSize) bytes, the most a batch input file may be (\(Setting.batchMaxFileSize.named))"
+        // The form's boundaries and other fields come on top of the file.
+        let buffer = try await JSONBody.bytes(of: request, limit: maxFileSize + 64 * 1024, tooLarge: tooLarge)
         let form: MultipartForm
         do {
             form = try MultipartForm(Data(buffer.readableBytesView), boundary: boundary)
@@ -42,9 +39,7 @@ struct BatchController: Sendable {
         }
         guard purpose == "batch" else { throw APIError(.badRequest, "purpose: only \"batch\" is supported, not \"\(purpose)\"") }
         guard let file = form.part(named: "file") else { throw APIError(.badRequest, "file: required, the JSONL input of a batch") }
-        guard file.data.count <= maxFileSize else {
-            throw APIError(.contentTooLarge, "the file is larger than \(maxFileSize) bytes, the most a batch input file may be (--batch-max-file-size)")
-        }
+        guard file.data.count <= maxFileSize else { throw APIError(.contentTooLarge, tooLarge) }
         let stored = try await service.storeFile(Data(file.data), filename: file.filename ?? "input.jsonl", owner: context.owner)
         return try JSONBody.response(stored)
     }
