@@ -18,9 +18,10 @@ public enum PromptlineApp {
     public static func run(settings: ServerSettings, logger: Logger) async throws {
         let opened = try await openStore(settings, logger: logger)
         let store = opened.store
-        let client = OpenAIClient(configuration: .init(settings), logger: logger)
+        let metrics = PromptlineMetrics()
+        let client = OpenAIClient(configuration: .init(settings), logger: logger, metricsFactory: metrics.factory)
         let upstream = Upstream(
-            client: client, gate: RateLimitGate(),
+            client: client, gate: RateLimitGate(metricsFactory: metrics.factory),
             cache: ResponseCache(configuration: .init(ttl: .seconds(settings.cacheTTL)))
         )
         let pool = WorkerPool(
@@ -28,12 +29,14 @@ public enum PromptlineApp {
             backend: CachingChatBackend(backend: client, cache: upstream.cache),
             gate: upstream.gate,
             configuration: .init(settings),
-            logger: logger
+            logger: logger,
+            metricsFactory: metrics.factory
         )
-        let batches = BatchService(settings, tasks: store, documents: opened.documents, logger: logger)
+        let batches = BatchService(settings, tasks: store, documents: opened.documents, metrics: metrics, logger: logger)
         let app = Application(
             router: buildRouter(
-                settings: settings, store: store, pool: pool, cluster: opened.registry, upstream: upstream, documents: opened.documents, logger: logger
+                settings: settings, store: store, pool: pool, cluster: opened.registry, upstream: upstream, documents: opened.documents,
+                metrics: metrics, logger: logger
             ),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: nil),
             onServerRunning: { channel in
@@ -132,22 +135,27 @@ public enum PromptlineApp {
     }
 
     /// The routes, for the server and for in-process tests. Without `upstream` there is no
-    /// OpenAI-compatible chat API, without `documents` no Batch API.
+    /// OpenAI-compatible chat API, without `documents` no Batch API. `metrics` is what
+    /// `/metrics` answers; the routes count requests and cancellations into it.
     public static func buildRouter(
         settings: ServerSettings, store: any TaskStore, pool: WorkerPool,
         cluster: any ClusterRegistry = LocalClusterRegistry(), upstream: Upstream? = nil, documents: (any DocumentStore)? = nil,
-        logger: Logger = Logger(label: "promptline")
+        metrics: PromptlineMetrics = PromptlineMetrics(), logger: Logger = Logger(label: "promptline")
     ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: RequestIDMiddleware())
+        router.add(middleware: HTTPMetricsMiddleware(factory: metrics.factory))
         router.add(middleware: ErrorMiddleware())
         let tasks = TaskController(
             store: store,
             pool: pool,
             policy: SubmitPolicy(settings),
-            maxBodySize: settings.maxBodySize
+            maxBodySize: settings.maxBodySize,
+            metrics: TaskMetrics(factory: metrics.factory)
         )
         tasks.addRoutes(to: router)
-        ClusterController(store: store, registry: cluster, storeKind: settings.redisURL == nil ? "embedded" : "redis")
+        let storeKind = settings.redisURL == nil ? "embedded" : "redis"
+        ClusterController(store: store, registry: cluster, storeKind: storeKind)
             .addRoutes(to: router)
         if let upstream {
             ChatController(
@@ -159,7 +167,7 @@ public enum PromptlineApp {
             }
         }
         if let documents {
-            let batches = BatchService(settings, tasks: store, documents: documents, logger: logger)
+            let batches = BatchService(settings, tasks: store, documents: documents, metrics: metrics, logger: logger)
             BatchController(service: batches, maxFileSize: settings.batchMaxFileSize, maxBodySize: settings.maxBodySize)
                 .addRoutes(to: router)
         }
@@ -169,8 +177,17 @@ public enum PromptlineApp {
                 _ = try await store.counts()
                 return try JSONBody.response(["status": "ok"])
             } catch {
-                throw APIError(.serviceUnavailable, "store unreachable: \(error)")
+                return try JSONBody.response(
+                    ["status": "unavailable", "store": storeKind, "detail": "the task store does not answer: \(error)"],
+                    status: .serviceUnavailable
+                )
             }
+        }
+        router.get("/metrics") { _, _ -> Response in
+            let text = await metrics.scrape(store: store, pool: pool, cache: upstream?.cache)
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: ResponseBody(byteBuffer: text)
+            )
         }
         return router
     }
@@ -183,10 +200,10 @@ extension ServerSettings {
 }
 
 extension BatchService {
-    init(_ settings: ServerSettings, tasks: any TaskStore, documents: any DocumentStore, logger: Logger) {
+    init(_ settings: ServerSettings, tasks: any TaskStore, documents: any DocumentStore, metrics: PromptlineMetrics, logger: Logger) {
         self.init(
             tasks: tasks, documents: documents, defaults: SubmitPolicy(settings), maxRequests: settings.batchMaxRequests,
-            retention: .seconds(settings.resultTTL), logger: logger
+            retention: .seconds(settings.resultTTL), logger: logger, metrics: TaskMetrics(factory: metrics.factory)
         )
     }
 }

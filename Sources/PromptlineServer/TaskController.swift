@@ -8,6 +8,8 @@ struct TaskController: Sendable {
     let pool: WorkerPool
     let policy: SubmitPolicy
     let maxBodySize: Int
+    /// Counts the tasks cancelled here.
+    let metrics: TaskMetrics
     /// At most this many ids in one `GET /api/tasks`.
     let maxIDsPerRead = 10_000
 
@@ -60,6 +62,7 @@ struct TaskController: Sendable {
         let id = try context.parameters.require("id")
         switch try await store.cancel(id: id) {
         case .cancelled:
+            metrics.finished(.cancelled)
             return try JSONBody.response(["id": id, "status": TaskStatus.cancelled.rawValue])
         case .alreadyFinished(let status):
             throw APIError(.conflict, "task \(id) has already finished (\(status.rawValue)); only unfinished tasks can be cancelled")
