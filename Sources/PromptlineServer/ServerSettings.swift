@@ -40,6 +40,15 @@ public struct ServerSettings: Sendable, Equatable {
     /// The largest Batch API input file, in bytes.
     public var batchMaxFileSize = 200 * 1024 * 1024
     public var logLevel = Logger.Level.info
+    public var logFormat = LogFormat.text
+
+    /// How log lines are written.
+    public enum LogFormat: String, Sendable, CaseIterable {
+        /// Readable lines.
+        case text
+        /// One JSON object per line (``JSONLogHandler``).
+        case json
+    }
 
     public init() {}
 
@@ -147,6 +156,7 @@ public enum Setting: String, CaseIterable, Sendable {
     case batchMaxRequests = "batch-max-requests"
     case batchMaxFileSize = "batch-max-file-size"
     case logLevel = "log-level"
+    case logFormat = "log-format"
 
     /// The environment variables that set it, first one present wins.
     public var environment: [String] {
@@ -178,6 +188,7 @@ public enum Setting: String, CaseIterable, Sendable {
         case .batchMaxRequests: ["PROMPTLINE_BATCH_MAX_REQUESTS"]
         case .batchMaxFileSize: ["PROMPTLINE_BATCH_MAX_FILE_SIZE"]
         case .logLevel: ["PROMPTLINE_LOG_LEVEL", "LOG_LEVEL"]
+        case .logFormat: ["PROMPTLINE_LOG_FORMAT"]
         }
     }
 
@@ -211,6 +222,7 @@ public enum Setting: String, CaseIterable, Sendable {
         case .batchMaxRequests: "Most requests in one Batch API input file. Default: 50000."
         case .batchMaxFileSize: "Largest Batch API input file, in bytes. Default: 209715200 (200 MiB)."
         case .logLevel: "trace, debug, info, notice, warning, error or critical. Default: info."
+        case .logFormat: "text (readable lines) or json (one JSON object per line, with task_id and request_id). Default: text."
         }
         return "\(what) Env: \(environment.joined(separator: ", "))."
     }
@@ -256,6 +268,11 @@ public enum Setting: String, CaseIterable, Sendable {
                 throw SettingProblem(reason: "'\(raw)' is not a log level (trace, debug, info, notice, warning, error, critical)")
             }
             settings.logLevel = level
+        case .logFormat:
+            guard let format = ServerSettings.LogFormat(rawValue: raw.lowercased()) else {
+                throw SettingProblem(reason: "'\(raw)' is not a log format (text, json)")
+            }
+            settings.logFormat = format
         }
     }
 

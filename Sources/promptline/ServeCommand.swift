@@ -38,6 +38,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong(Setting.batchMaxRequests.rawValue), help: ArgumentHelp(Setting.batchMaxRequests.help)) var batchMaxRequests: String?
     @Option(name: .customLong(Setting.batchMaxFileSize.rawValue), help: ArgumentHelp(Setting.batchMaxFileSize.help)) var batchMaxFileSize: String?
     @Option(name: .customLong(Setting.logLevel.rawValue), help: ArgumentHelp(Setting.logLevel.help)) var logLevel: String?
+    @Option(name: .customLong(Setting.logFormat.rawValue), help: ArgumentHelp(Setting.logFormat.help)) var logFormat: String?
     @Option(name: .customLong("env-file"), help: "The .env file to read. Default: .env in the working directory.") var envFile = ".env"
 
     var flags: [Setting: String] {
@@ -48,6 +49,7 @@ struct ServeCommand: AsyncParsableCommand {
             .upstreamTimeout: upstreamTimeout, .upstreamStreaming: upstreamStreaming, .maxAttempts: maxAttempts,
             .retryBaseDelay: retryBaseDelay, .retryMaxDelay: retryMaxDelay, .lease: lease, .statusTTL: statusTTL,
             .resultTTL: resultTTL, .shutdownGrace: shutdownGrace, .maxBodySize: maxBodySize, .logLevel: logLevel,
+            .logFormat: logFormat,
             .cacheTTL: cacheTTL, .batchMaxRequests: batchMaxRequests, .batchMaxFileSize: batchMaxFileSize,
         ]
         return values.compactMapValues { $0 }
@@ -62,7 +64,10 @@ struct ServeCommand: AsyncParsableCommand {
             Self.refuse(error)
         }
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler: any LogHandler = switch settings.logFormat {
+            case .text: StreamLogHandler.standardError(label: label)
+            case .json: JSONLogHandler.standardError(label: label)
+            }
             handler.logLevel = settings.logLevel
             return handler
         }
