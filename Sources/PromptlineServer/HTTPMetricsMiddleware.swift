@@ -29,9 +29,6 @@ struct HTTPMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
         let handles = Mutex<[Key: Handles]>([:])
     }
 
-    /// Methods kept as they are in labels.
-    private static var standardMethods: Set<String> { ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] }
-
     private let factory: any MetricsFactory
     private let made = Made()
 
@@ -55,7 +52,10 @@ struct HTTPMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     private func record(_ request: Request, context: Context, status: HTTPResponse.Status, since start: ContinuousClock.Instant) {
-        let method = Self.standardMethods.contains(request.method.rawValue) ? request.method.rawValue : "other"
+        let method = switch request.method {
+        case .get, .post, .put, .patch, .delete, .head, .options: request.method.rawValue
+        default: "other"
+        }
         // Hummingbird names a path no route takes `NotFound`; routes all begin with a slash.
         let route = context.endpointPath.flatMap { $0.hasPrefix("/") ? $0 : nil } ?? "unmatched"
         let key = Key(method: method, route: route, status: status.code)

@@ -8,8 +8,8 @@ import Synchronization
 /// flattened beside them (`task_id`, `request_id`, `error`, …; nested values stay nested).
 ///
 /// Keys are sorted. A metadata key that would hide one of the four fields is written
-/// with a `metadata.` prefix. Each line goes out in one `write`, so lines from many threads
-/// never mix.
+/// with a `metadata.` prefix. Lines are written whole under a lock, so lines from many
+/// threads never mix.
 public struct JSONLogHandler: LogHandler {
     public var logLevel: Logger.Level = .info
     public var metadata: Logger.Metadata = [:]
