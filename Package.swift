@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // The task model, the store protocol, retry policy and the worker pool.
@@ -25,6 +27,7 @@ let package = Package(
             name: "PromptlineCore",
             dependencies: [
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -37,6 +40,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         // The embedded store: one SQLite file (GRDB, WAL).
@@ -85,6 +89,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         // The OpenAI-compatible simulator behind `promptline mock-upstream`.
@@ -125,7 +131,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "PromptlineCoreTests", dependencies: ["PromptlineCore"]),
+        .testTarget(
+            name: "PromptlineCoreTests",
+            dependencies: ["PromptlineCore", .product(name: "MetricsTestKit", package: "swift-metrics")]
+        ),
         .testTarget(name: "OpenAIUpstreamTests", dependencies: ["OpenAIUpstream", "MockUpstream"]),
         .testTarget(
             name: "PromptlineSQLiteTests",

@@ -33,6 +33,7 @@ extension OpenAIClient {
         request.headers.replaceOrAdd(name: "accept", value: streaming ? "text/event-stream" : "application/json")
         if let body { request.body = .bytes(body) }
         let prepared = request
+        let start = ContinuousClock.now
         do {
             let response: HTTPClientResponse
             do {
@@ -42,9 +43,13 @@ extension OpenAIClient {
             } catch {
                 throw Task.isCancelled ? CancellationError() : UpstreamError.transport(error, endpoint: endpoint)
             }
-            return try await relayed(response, streaming: streaming)
+            let answer = try await relayed(response, streaming: streaming)
+            metrics.call(since: start, failure: answer.failure)
+            return answer
         } catch let error as UpstreamError {
-            throw error.redacting(configuration.apiKey)
+            let error = error.redacting(configuration.apiKey)
+            metrics.call(since: start, failure: error)
+            throw error
         }
     }
 
@@ -77,6 +82,15 @@ extension OpenAIClient {
     ///   `.incompleteStream` when the stream ends before `[DONE]`; what was relayed until then
     ///   stays relayed. Errors thrown by `write` (the client went away) end the relay.
     public func relayEvents(of body: HTTPClientResponse.Body, write: (ByteBuffer) async throws -> Void) async throws {
+        do {
+            try await forwardEvents(of: body, write: write)
+        } catch let error as UpstreamError {
+            metrics.count(error)
+            throw error
+        }
+    }
+
+    private func forwardEvents(of body: HTTPClientResponse.Body, write: (ByteBuffer) async throws -> Void) async throws {
         let timer = AttemptTimer(timeout: configuration.timeout, limit: nil)
         timer.eventArrived()
         let (chunks, source) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()

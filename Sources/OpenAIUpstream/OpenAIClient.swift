@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CoreMetrics
 import Foundation
 import Logging
 import NIOCore
@@ -91,6 +92,7 @@ public final class OpenAIClient: ChatBackend {
     private let ownsHTTPClient: Bool
     private let isShutDown = Mutex(false)
     private let logger: Logger
+    let metrics: UpstreamMetrics
     /// The base URL without a trailing slash.
     let base: String
     /// `{baseURL}/chat/completions`.
@@ -100,10 +102,12 @@ public final class OpenAIClient: ChatBackend {
     let headers: HTTPHeaders
 
     /// Creates a client with its own connection pool, sized by the configuration.
+    /// `metricsFactory` receives each call's duration and each failure's class.
     public convenience init(
         configuration: Configuration,
         eventLoopGroup: any EventLoopGroup = HTTPClient.defaultEventLoopGroup,
-        logger: Logger = Logger(label: "promptline.upstream")
+        logger: Logger = Logger(label: "promptline.upstream"),
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
     ) {
         var pool = HTTPClient.Configuration.ConnectionPool()
         pool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(1, configuration.maxConnections)
@@ -119,7 +123,7 @@ public final class OpenAIClient: ChatBackend {
         let httpClient = HTTPClient(
             eventLoopGroup: eventLoopGroup, configuration: httpConfiguration, backgroundActivityLogger: logger
         )
-        self.init(configuration: configuration, httpClient: httpClient, ownsHTTPClient: true, logger: logger)
+        self.init(configuration: configuration, httpClient: httpClient, ownsHTTPClient: true, logger: logger, metricsFactory: metricsFactory)
     }
 
     /// Creates a client on an `HTTPClient` someone else owns and shuts down. Its pool and
@@ -127,16 +131,20 @@ public final class OpenAIClient: ChatBackend {
     public convenience init(
         configuration: Configuration,
         httpClient: HTTPClient,
-        logger: Logger = Logger(label: "promptline.upstream")
+        logger: Logger = Logger(label: "promptline.upstream"),
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
     ) {
-        self.init(configuration: configuration, httpClient: httpClient, ownsHTTPClient: false, logger: logger)
+        self.init(configuration: configuration, httpClient: httpClient, ownsHTTPClient: false, logger: logger, metricsFactory: metricsFactory)
     }
 
-    private init(configuration: Configuration, httpClient: HTTPClient, ownsHTTPClient: Bool, logger: Logger) {
+    private init(
+        configuration: Configuration, httpClient: HTTPClient, ownsHTTPClient: Bool, logger: Logger, metricsFactory: any MetricsFactory
+    ) {
         self.configuration = configuration
         self.httpClient = httpClient
         self.ownsHTTPClient = ownsHTTPClient
         self.logger = logger
+        self.metrics = UpstreamMetrics(factory: metricsFactory)
         var base = configuration.baseURL
         while base.hasSuffix("/") { base.removeLast() }
         self.base = base
@@ -173,17 +181,21 @@ public final class OpenAIClient: ChatBackend {
         let timer = AttemptTimer(
             timeout: configuration.timeout, limit: configuration.streaming ? configuration.maximumStreamDuration : nil
         )
+        let start = ContinuousClock.now
         do {
             // The call races its timer: AsyncHTTPClient's deadline ends when the response
             // head arrives, so it cannot bound the reading of a streamed body.
-            return try await withThrowingTaskGroup(of: TaskResult.self) { group in
+            let result = try await withThrowingTaskGroup(of: TaskResult.self) { group in
                 group.addTask { try await self.send(body, timer: timer, progress: progress) }
                 group.addTask { try await timer.expire() }
                 defer { group.cancelAll() }
                 return try await group.next()!
             }
+            metrics.call(since: start, failure: nil)
+            return result
         } catch let error as UpstreamError {
             let error = error.redacting(configuration.apiKey)
+            metrics.call(since: start, failure: error)
             logger.debug(
                 "upstream call failed",
                 metadata: ["upstream": "\(endpoint)", "upstream.error": "\(error.kind)", "model": "\(request.model)"]

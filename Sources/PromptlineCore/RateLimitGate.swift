@@ -1,3 +1,4 @@
+import CoreMetrics
 import Synchronization
 
 /// One upstream's "wait before calling again", shared by every worker that calls it.
@@ -5,18 +6,29 @@ import Synchronization
 /// When one worker hears `Retry-After` (or a rate-limit reset), it closes the gate until
 /// then, and every other worker waits at the gate before its next call instead of walking
 /// into the same 429.
+///
+/// Each time the gate closes while it was open, `promptline_rate_limit_pauses_total` counts
+/// one pause (a pause made longer while closed is not counted again).
 public final class RateLimitGate: Sendable {
     private let reopensAt = Mutex<ContinuousClock.Instant?>(nil)
+    private let pauses: Counter
 
-    public init() {}
+    public init(metricsFactory: any MetricsFactory = MetricsSystem.factory) {
+        pauses = Counter(label: "promptline_rate_limit_pauses_total", factory: metricsFactory)
+    }
 
     /// Closes the gate for `duration` from now (a later reopening time wins).
     public func pause(for duration: Duration) {
-        let until = ContinuousClock.now + duration
-        reopensAt.withLock { current in
-            if let current, current >= until { return }
+        guard duration > .zero else { return }
+        let now = ContinuousClock.now
+        let until = now + duration
+        let closes = reopensAt.withLock { current -> Bool in
+            let wasOpen = current.map { $0 <= now } ?? true
+            if let current, current >= until { return false }
             current = until
+            return wasOpen
         }
+        if closes { pauses.increment() }
     }
 
     /// When the gate reopens, if it is closed now.

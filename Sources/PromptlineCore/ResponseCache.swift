@@ -42,6 +42,8 @@ public final class ResponseCache: Sendable {
         public var bypassed = 0
         public var entries = 0
         public var bytes = 0
+
+        public init() {}
     }
 
     /// A kept answer: a task's result, or the body of a `chat.completion` as the upstream

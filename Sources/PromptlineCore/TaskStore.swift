@@ -38,6 +38,19 @@ public struct QueueCounts: Sendable, Hashable, Codable {
     }
 }
 
+extension QueueCounts {
+    /// How many tasks are in `status`.
+    public subscript(status: TaskStatus) -> Int {
+        switch status {
+        case .queued: queued
+        case .processing: processing
+        case .completed: completed
+        case .error: error
+        case .cancelled: cancelled
+        }
+    }
+}
+
 /// Where tasks live: the queue, the leases and the results.
 ///
 /// Every store (embedded SQLite, Redis) implements this one protocol and passes the one

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -54,6 +55,7 @@ public final class WorkerPool: Service {
     private struct InFlight {
         var lease: TaskLease
         var maxTokens: Int
+        var claimedAt: ContinuousClock.Instant
         var percent = 0
         var reportedPercent = 0
     }
@@ -69,16 +71,22 @@ public final class WorkerPool: Service {
     private let gate: RateLimitGate
     private let configuration: Configuration
     private let logger: Logger
+    private let metrics: TaskMetrics
     private let state = Mutex(State())
     /// Wakes the dispatcher when a worker becomes free or shutdown begins.
     private let workerFreed = WakeUpSignal()
 
-    public init(store: any TaskStore, backend: any ChatBackend, gate: RateLimitGate, configuration: Configuration, logger: Logger) {
+    /// `metricsFactory` receives the pool's ``TaskMetrics``.
+    public init(
+        store: any TaskStore, backend: any ChatBackend, gate: RateLimitGate, configuration: Configuration, logger: Logger,
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
+    ) {
         self.store = store
         self.backend = backend
         self.gate = gate
         self.configuration = configuration
         self.logger = logger
+        self.metrics = TaskMetrics(factory: metricsFactory)
     }
 
     /// Workers busy now.
@@ -133,9 +141,10 @@ public final class WorkerPool: Service {
                     await store.waitForWork(timeout: configuration.idlePoll)
                     continue
                 }
+                let now = ContinuousClock.now
                 state.withLock { state in
                     for task in claimed {
-                        state.inFlight[task.id] = InFlight(lease: task.lease, maxTokens: task.request.maxTokens)
+                        state.inFlight[task.id] = InFlight(lease: task.lease, maxTokens: task.request.maxTokens, claimedAt: now)
                     }
                 }
                 for task in claimed {
@@ -180,7 +189,7 @@ public final class WorkerPool: Service {
             let result = try await backend.complete(task.request) { [weak self] tokens in
                 self?.noteProgress(of: task, tokens: tokens)
             }
-            try await record(task, logger: logger) { try await self.store.complete(task.lease, result: result) }
+            try await record(task, .completed, logger: logger) { try await self.store.complete(task.lease, result: result) }
         } catch let error as UpstreamError where !Task.isCancelled {
             await handle(error, of: task, logger: logger)
         } catch where Task.isCancelled || error is CancellationError {
@@ -202,12 +211,14 @@ public final class WorkerPool: Service {
                 logger.info("attempt failed; retrying", metadata: [
                     "attempt": "\(task.attempt)", "error_kind": "\(error.kind)", "delay_s": "\(delay.seconds)",
                 ])
-                try await record(task, finishes: false, logger: logger) {
+                try await record(task, .retried, cause: error, logger: logger) {
                     try await self.store.retry(task.lease, after: delay, error: error.description)
                 }
             } else {
                 logger.info("task failed", metadata: ["attempt": "\(task.attempt)", "error_kind": "\(error.kind)"])
-                try await record(task, logger: logger) { try await self.store.fail(task.lease, error: error.description) }
+                try await record(task, .error, cause: error, logger: logger) {
+                    try await self.store.fail(task.lease, error: error.description)
+                }
             }
         } catch {
             logger.error("could not record the outcome; the lease will run out and the task go again", metadata: ["error": "\(error)"])
@@ -219,7 +230,10 @@ public final class WorkerPool: Service {
     /// While the store is unreachable the change is tried again every half second, for as
     /// long as the lease could still be held: an answer survives a short store outage
     /// instead of costing a second upstream call.
-    private func record(_ task: ClaimedTask, finishes: Bool = true, logger: Logger, _ change: () async throws -> Bool) async throws {
+    private func record(
+        _ task: ClaimedTask, _ outcome: TaskMetrics.AttemptOutcome, cause: UpstreamError? = nil, logger: Logger,
+        _ change: () async throws -> Bool
+    ) async throws {
         let gaveUpAt = ContinuousClock.now + configuration.lease
         var changed: Bool
         while true {
@@ -232,7 +246,15 @@ public final class WorkerPool: Service {
             }
         }
         if changed {
-            if finishes { state.withLock { $0.processed += 1 } }
+            let claimedAt = state.withLock { state in
+                if outcome != .retried { state.processed += 1 }
+                return state.inFlight[task.id]?.claimedAt
+            }
+            let took = claimedAt.map { ContinuousClock.now - $0 } ?? .zero
+            metrics.attempt(outcome, took: took, cause: cause)
+            logger.debug("attempt ended", metadata: [
+                "outcome": "\(outcome.rawValue)", "attempt": "\(task.attempt)", "seconds": "\(took.seconds)",
+            ])
         } else {
             logger.notice("the task's lease was lost (cancelled, or taken up again); this worker's outcome is dropped")
         }

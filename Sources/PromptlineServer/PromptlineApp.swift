@@ -18,9 +18,10 @@ public enum PromptlineApp {
     public static func run(settings: ServerSettings, logger: Logger) async throws {
         let opened = try await openStore(settings, logger: logger)
         let store = opened.store
-        let client = OpenAIClient(configuration: .init(settings), logger: logger)
+        let metrics = PromptlineMetrics()
+        let client = OpenAIClient(configuration: .init(settings), logger: logger, metricsFactory: metrics.factory)
         let upstream = Upstream(
-            client: client, gate: RateLimitGate(),
+            client: client, gate: RateLimitGate(metricsFactory: metrics.factory),
             cache: ResponseCache(configuration: .init(ttl: .seconds(settings.cacheTTL)))
         )
         let pool = WorkerPool(
@@ -28,9 +29,10 @@ public enum PromptlineApp {
             backend: CachingChatBackend(backend: client, cache: upstream.cache),
             gate: upstream.gate,
             configuration: .init(settings),
-            logger: logger
+            logger: logger,
+            metricsFactory: metrics.factory
         )
-        let batches = BatchService(settings, tasks: store, documents: opened.documents, logger: logger)
+        let batches = BatchService(settings, tasks: store, documents: opened.documents, metrics: metrics, logger: logger)
         let access = AccessControl(keys: KeyRing(documents: opened.documents), meter: opened.usage, tasks: store)
         if try await !access.anyKeys() {
             logger.warning("NO API KEYS EXIST: this server is OPEN, anyone who can reach it may use it. Make a key with `promptline keys create --name NAME`, and every /api and /v1 route will need it.")
@@ -38,7 +40,7 @@ public enum PromptlineApp {
         let app = Application(
             router: buildRouter(
                 settings: settings, store: store, pool: pool, cluster: opened.registry, upstream: upstream,
-                documents: opened.documents, access: access, logger: logger
+                documents: opened.documents, access: access, metrics: metrics, logger: logger
             ),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: nil),
             onServerRunning: { channel in
@@ -159,13 +161,16 @@ public enum PromptlineApp {
 
     /// The routes, for the server and for in-process tests. Without `upstream` there is no
     /// OpenAI-compatible chat API, without `documents` no Batch API, without `access` no
-    /// API keys (everything is open).
+    /// API keys (everything is open). `metrics` is what `/metrics` answers; the routes count
+    /// requests and cancellations into it.
     public static func buildRouter(
         settings: ServerSettings, store: any TaskStore, pool: WorkerPool,
         cluster: any ClusterRegistry = LocalClusterRegistry(), upstream: Upstream? = nil, documents: (any DocumentStore)? = nil,
-        access: AccessControl? = nil, logger: Logger = Logger(label: "promptline")
+        access: AccessControl? = nil, metrics: PromptlineMetrics = PromptlineMetrics(), logger: Logger = Logger(label: "promptline")
     ) -> Router<PromptlineRequestContext> {
         let router = Router(context: PromptlineRequestContext.self)
+        router.add(middleware: RequestIDMiddleware())
+        router.add(middleware: HTTPMetricsMiddleware(factory: metrics.factory))
         router.add(middleware: ErrorMiddleware())
         if let access { router.add(middleware: AccessMiddleware(access: access)) }
         let tasks = TaskController(
@@ -173,10 +178,12 @@ public enum PromptlineApp {
             pool: pool,
             policy: SubmitPolicy(settings),
             maxBodySize: settings.maxBodySize,
-            access: access
+            access: access,
+            metrics: TaskMetrics(factory: metrics.factory)
         )
         tasks.addRoutes(to: router)
-        ClusterController(store: store, registry: cluster, storeKind: settings.redisURL == nil ? "embedded" : "redis")
+        let storeKind = settings.redisURL == nil ? "embedded" : "redis"
+        ClusterController(store: store, registry: cluster, storeKind: storeKind)
             .addRoutes(to: router)
         if let upstream {
             ChatController(
@@ -188,7 +195,7 @@ public enum PromptlineApp {
             }
         }
         if let documents {
-            var batches = BatchService(settings, tasks: store, documents: documents, logger: logger)
+            var batches = BatchService(settings, tasks: store, documents: documents, metrics: metrics, logger: logger)
             batches.access = access
             BatchController(service: batches, maxFileSize: settings.batchMaxFileSize, maxBodySize: settings.maxBodySize)
                 .addRoutes(to: router)
@@ -199,8 +206,17 @@ public enum PromptlineApp {
                 _ = try await store.counts()
                 return try JSONBody.response(["status": "ok"])
             } catch {
-                throw APIError(.serviceUnavailable, "store unreachable: \(error)")
+                return try JSONBody.response(
+                    ["status": "unavailable", "store": storeKind, "detail": "the task store does not answer: \(error)"],
+                    status: .serviceUnavailable
+                )
             }
+        }
+        router.get("/metrics") { _, _ -> Response in
+            let text = await metrics.scrape(store: store, pool: pool, cache: upstream?.cache)
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: ResponseBody(byteBuffer: text)
+            )
         }
         return router
     }
@@ -213,10 +229,10 @@ extension ServerSettings {
 }
 
 extension BatchService {
-    init(_ settings: ServerSettings, tasks: any TaskStore, documents: any DocumentStore, logger: Logger) {
+    init(_ settings: ServerSettings, tasks: any TaskStore, documents: any DocumentStore, metrics: PromptlineMetrics, logger: Logger) {
         self.init(
             tasks: tasks, documents: documents, defaults: SubmitPolicy(settings), maxRequests: settings.batchMaxRequests,
-            retention: .seconds(settings.resultTTL), logger: logger
+            retention: .seconds(settings.resultTTL), logger: logger, metrics: TaskMetrics(factory: metrics.factory)
         )
     }
 }

@@ -46,6 +46,15 @@ public struct ServerSettings: Sendable, Equatable {
     /// The highest `max_tokens` a request may ask for.
     public var maxTokensLimit = 1_000_000
     public var logLevel = Logger.Level.info
+    public var logFormat = LogFormat.text
+
+    /// How log lines are written.
+    public enum LogFormat: String, Sendable, CaseIterable {
+        /// Readable lines.
+        case text
+        /// One JSON object per line (``JSONLogHandler``).
+        case json
+    }
 
     public init() {}
 
@@ -159,6 +168,7 @@ public enum Setting: String, CaseIterable, Sendable {
     case maxPromptLength = "max-prompt-length"
     case maxTokensLimit = "max-tokens-limit"
     case logLevel = "log-level"
+    case logFormat = "log-format"
 
     /// The environment variables that set it, first one present wins.
     public var environment: [String] {
@@ -193,6 +203,7 @@ public enum Setting: String, CaseIterable, Sendable {
         case .maxPromptLength: ["PROMPTLINE_MAX_PROMPT_LENGTH"]
         case .maxTokensLimit: ["PROMPTLINE_MAX_TOKENS_LIMIT"]
         case .logLevel: ["PROMPTLINE_LOG_LEVEL", "LOG_LEVEL"]
+        case .logFormat: ["PROMPTLINE_LOG_FORMAT"]
         }
     }
 
@@ -234,6 +245,7 @@ public enum Setting: String, CaseIterable, Sendable {
         case .maxPromptLength: "Most characters in one prompt, its messages together. Default: 1000000."
         case .maxTokensLimit: "Highest max_tokens a request may ask for. Default: 1000000."
         case .logLevel: "trace, debug, info, notice, warning, error or critical. Default: info."
+        case .logFormat: "text (readable lines) or json (one JSON object per line, with task_id and request_id). Default: text."
         }
         return "\(what) Env: \(environment.joined(separator: ", "))."
     }
@@ -282,6 +294,11 @@ public enum Setting: String, CaseIterable, Sendable {
                 throw SettingProblem(reason: "'\(raw)' is not a log level (trace, debug, info, notice, warning, error, critical)")
             }
             settings.logLevel = level
+        case .logFormat:
+            guard let format = ServerSettings.LogFormat(rawValue: raw.lowercased()) else {
+                throw SettingProblem(reason: "'\(raw)' is not a log format (text, json)")
+            }
+            settings.logFormat = format
         }
     }
 

@@ -13,6 +13,8 @@ struct TaskController: Sendable {
     let maxBodySize: Int
     /// The per-key limits; `nil` where there are no keys at all (in-process tests).
     let access: AccessControl?
+    /// Counts the tasks cancelled here.
+    let metrics: TaskMetrics
     /// At most this many ids in one `GET /api/tasks`.
     let maxIDsPerRead = 10_000
 
@@ -67,6 +69,7 @@ struct TaskController: Sendable {
         if context.caller != nil { _ = try await visibleTask(id, context: context) }
         switch try await store.cancel(id: id) {
         case .cancelled:
+            metrics.finished(.cancelled)
             return try JSONBody.response(["id": id, "status": TaskStatus.cancelled.rawValue])
         case .alreadyFinished(let status):
             throw APIError(.conflict, "task \(id) has already finished (\(status.rawValue)); only unfinished tasks can be cancelled")

@@ -41,6 +41,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong(Setting.maxPromptLength.rawValue), help: ArgumentHelp(Setting.maxPromptLength.help)) var maxPromptLength: String?
     @Option(name: .customLong(Setting.maxTokensLimit.rawValue), help: ArgumentHelp(Setting.maxTokensLimit.help)) var maxTokensLimit: String?
     @Option(name: .customLong(Setting.logLevel.rawValue), help: ArgumentHelp(Setting.logLevel.help)) var logLevel: String?
+    @Option(name: .customLong(Setting.logFormat.rawValue), help: ArgumentHelp(Setting.logFormat.help)) var logFormat: String?
     @Option(name: .customLong("env-file"), help: "The .env file to read. Default: .env in the working directory.") var envFile = ".env"
 
     var flags: [Setting: String] {
@@ -51,6 +52,7 @@ struct ServeCommand: AsyncParsableCommand {
             .upstreamTimeout: upstreamTimeout, .upstreamStreaming: upstreamStreaming, .maxAttempts: maxAttempts,
             .retryBaseDelay: retryBaseDelay, .retryMaxDelay: retryMaxDelay, .lease: lease, .statusTTL: statusTTL,
             .resultTTL: resultTTL, .shutdownGrace: shutdownGrace, .maxBodySize: maxBodySize, .logLevel: logLevel,
+            .logFormat: logFormat,
             .cacheTTL: cacheTTL, .batchMaxRequests: batchMaxRequests, .batchMaxFileSize: batchMaxFileSize,
             .maxPrompts: maxPrompts, .maxPromptLength: maxPromptLength, .maxTokensLimit: maxTokensLimit,
         ]
@@ -66,7 +68,10 @@ struct ServeCommand: AsyncParsableCommand {
             Self.refuse(error)
         }
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler: any LogHandler = switch settings.logFormat {
+            case .text: StreamLogHandler.standardError(label: label)
+            case .json: JSONLogHandler.standardError(label: label)
+            }
             handler.logLevel = settings.logLevel
             return handler
         }

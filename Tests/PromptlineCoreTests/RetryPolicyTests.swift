@@ -1,3 +1,4 @@
+import MetricsTestKit
 import PromptlineCore
 import Testing
 
@@ -74,5 +75,19 @@ import Testing
         #expect(ContinuousClock.now >= reopens)
         #expect(ContinuousClock.now - start >= .milliseconds(250))
         #expect(gate.closedUntil == nil)
+    }
+
+    @Test func eachClosingCountsOnePause() async throws {
+        let metrics = TestMetrics()
+        let gate = RateLimitGate(metricsFactory: metrics)
+        func pauses() throws -> Int64 { try metrics.expectCounter("promptline_rate_limit_pauses_total").totalValue }
+        gate.pause(for: .milliseconds(50))
+        gate.pause(for: .milliseconds(100))
+        gate.pause(for: .milliseconds(1))
+        gate.pause(for: .zero)
+        #expect(try pauses() == 1, "pauses while the gate is closed are one pause")
+        try await gate.waitUntilOpen()
+        gate.pause(for: .milliseconds(1))
+        #expect(try pauses() == 2)
     }
 }

@@ -8,12 +8,12 @@ EVERY_FLAG = [
     "--host", "--port", "--upstream-url", "--upstream-api-key", "--model", "--max-tokens", "--temperature",
     "--workers", "--data-dir", "--redis-url", "--upstream-timeout", "--upstream-streaming", "--max-attempts",
     "--retry-base-delay", "--retry-max-delay", "--lease", "--status-ttl", "--result-ttl", "--shutdown-grace",
-    "--max-body-size", "--log-level", "--env-file",
+    "--max-body-size", "--log-level", "--log-format", "--env-file",
 ]
 EVERY_ENV = [
     "OPENAI_API_KEY", "OPENAI_BASE_URL", "PROMPTLINE_MODEL", "NUM_WORKERS", "PROMPTLINE_HOST", "PROMPTLINE_PORT",
     "PROMPTLINE_DATA_DIR", "REDIS_URL", "PROMPTLINE_UPSTREAM_TIMEOUT", "PROMPTLINE_MAX_ATTEMPTS", "PROMPTLINE_LEASE",
-    "PROMPTLINE_STATUS_TTL", "PROMPTLINE_RESULT_TTL", "PROMPTLINE_SHUTDOWN_GRACE",
+    "PROMPTLINE_STATUS_TTL", "PROMPTLINE_RESULT_TTL", "PROMPTLINE_SHUTDOWN_GRACE", "PROMPTLINE_LOG_FORMAT",
 ]
 
 

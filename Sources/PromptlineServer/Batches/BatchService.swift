@@ -21,6 +21,8 @@ struct BatchService: Sendable {
     /// The per-key limits a batch's requests count against; `nil` where there are no keys.
     var access: AccessControl?
     let logger: Logger
+    /// Counts the requests a cancelled or expired batch cancels.
+    let metrics: TaskMetrics
 
     /// OpenAI's one completion window.
     static let completionWindow = "24h"
@@ -195,9 +197,13 @@ struct BatchService: Sendable {
         if stopping {
             // A request may finish between the count and its cancellation: count what it became.
             for id in unfinished {
-                if case .alreadyFinished(.completed) = try await tasks.cancel(id: id) {
+                switch try await tasks.cancel(id: id) {
+                case .alreadyFinished(.completed):
                     counts.completed += 1
-                } else {
+                case .cancelled:
+                    metrics.finished(.cancelled)
+                    counts.failed += 1
+                case .alreadyFinished, .notFound:
                     counts.failed += 1
                 }
             }
