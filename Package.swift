@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // The task model, the store protocol, retry policy and the worker pool.
@@ -106,6 +107,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The client of `promptline submit` and `promptline status`: input files, chunked
+        // submission, waiting with progress, results.
+        .target(
+            name: "PromptlineClient",
+            dependencies: [
+                "PromptlineCore",
+                "OpenAIUpstream",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         // The store contract: one suite every TaskStore must pass.
         .target(
             name: "PromptlineStoreContract",
@@ -118,6 +132,7 @@ let package = Package(
                 "PromptlineServer",
                 "MockUpstream",
                 "PromptlineBench",
+                "PromptlineClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -137,6 +152,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "MockUpstreamTests", dependencies: ["MockUpstream"]),
+        .testTarget(name: "PromptlineClientTests", dependencies: ["PromptlineClient", "PromptlineCore"]),
         .testTarget(
             name: "RedisClientTests",
             dependencies: [
