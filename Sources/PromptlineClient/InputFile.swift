@@ -51,7 +51,7 @@ public struct InputFile: Sendable {
     }
 
     /// Reads one line (not blank). Answers the prompt and the Batch API body fields left out.
-    public static func line(_ data: Data, number: Int) throws(InputError) -> (InputLine, ignored: [String]) {
+    static func line(_ data: Data, number: Int) throws(InputError) -> (InputLine, ignored: [String]) {
         let value: JSONValue
         do {
             value = try JSONValue.parse(data)

@@ -2,8 +2,8 @@ import PromptlineCore
 
 /// The text that shows how far a wait has come: a bar for a terminal, a sentence for a log.
 ///
-/// The rate counts from the first figures seen, so tasks finished before the wait began
-/// (an earlier run's) do not inflate it.
+/// The rate counts from the first figures seen once every task has been read, so tasks
+/// finished before the wait began (an earlier run's) do not inflate it.
 public struct ProgressBar: Sendable {
     public private(set) var progress: WaitProgress
     private var origin: (instant: ContinuousClock.Instant, finished: Int)?
@@ -16,7 +16,7 @@ public struct ProgressBar: Sendable {
     public mutating func update(_ progress: WaitProgress, at now: ContinuousClock.Instant) {
         self.progress = progress
         self.now = now
-        if origin == nil { origin = (now, progress.finished) }
+        if origin == nil, progress.everyTaskRead { origin = (now, progress.finished) }
     }
 
     /// Tasks finished per second; `nil` until a second has passed.

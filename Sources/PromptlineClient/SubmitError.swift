@@ -15,6 +15,7 @@ public struct SubmitError: Error, Sendable, CustomStringConvertible {
             return "\(match.output.0) (line \(lines[chunk.lines.lowerBound + index].number))"
         }
         var text = "chunk \(chunk.index + 1) of \(count) (lines \(first)–\(last)) was not queued: \(cause)"
+        if cause.code == .status(413) { text += " (a smaller --chunk-size may pass)" }
         if queued > 0 {
             text += ". The \(queued) prompts before it are queued; running the same command again finds them instead of queueing them twice"
         }

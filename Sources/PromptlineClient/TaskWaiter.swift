@@ -25,15 +25,17 @@ public struct TaskWaiter: Sendable {
         var seen: Set<String> = []
         var pending = ids.filter { seen.insert($0).inserted }
         var summaries: [String: TaskSummary] = [:]
-        var progress = WaitProgress(total: pending.count)
+        var progress = WaitProgress(total: pending.count, everyTaskRead: false)
         while true {
             for start in stride(from: 0, to: pending.count, by: pageSize) {
                 let page = Array(pending[start..<min(start + pageSize, pending.count)])
                 let answer = try await retry.run({ try await client.summaries(ids: page) }, onRetry: onRetry)
-                for (id, summary) in answer where summary.isFinished {
+                for id in page {
+                    guard let summary = answer[id], summary.isFinished else { continue }
                     summaries[id] = summary
                     progress.count(summary)
                 }
+                if start + pageSize >= pending.count { progress.everyTaskRead = true }
                 onProgress(progress)
             }
             pending.removeAll { summaries[$0] != nil }

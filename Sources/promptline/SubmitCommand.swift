@@ -10,9 +10,10 @@ struct SubmitCommand: AsyncParsableCommand {
         discussion: """
             Each line of FILE is one prompt, in one of these forms:
               "Translate 'cat' into French"
-              {"prompt": "…", "model": "…", "max_tokens": 50, "temperature": 0, "metadata": {"k": "v"}, "custom_id": "a1"}
-              {"messages": [{"role": "system", "content": "…"}, {"role": "user", "content": "…"}], …}
-              {"custom_id": "a1", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "…", "messages": […]}}
+              {"prompt": "…", "max_tokens": 50, "metadata": {"k": "v"}, "custom_id": "a1"}
+              {"messages": [{"role": "user", "content": "…"}], "model": "…"}
+              {"custom_id": "a1", "method": "POST", "url": "/v1/chat/completions",
+               "body": {"model": "…", "messages": […]}}           (a Batch API line)
             Options of an object (model, max_tokens, temperature, metadata, priority, cache) are optional. A Batch API \
             line's body gives messages, model, max_tokens (or max_completion_tokens), temperature, metadata and cache; \
             other body fields are left out, with a warning. Blank lines are skipped. The whole file is checked before \
@@ -25,7 +26,8 @@ struct SubmitCommand: AsyncParsableCommand {
 
             Without --wait, prints the task ids, one per line, in input order. With --wait, shows progress on standard \
             error and writes one JSON line per input line, in input order, to --output or standard output:
-              {"line": 3, "custom_id": "a1", "task_id": "…", "status": "completed", "result": "…", "error": null}
+              {"line": 3, "custom_id": "a1", "task_id": "…", "status": "completed",
+               "result": "…", "error": null}
             (custom_id only when the line has one; status is completed, error, cancelled or not_found).
 
             Exit status: 0 when everything is queued (with --wait: every task completed); 1 with --wait when some task \
@@ -81,7 +83,7 @@ struct SubmitCommand: AsyncParsableCommand {
         }
         var display = ProgressDisplay.standardError(quiet: quiet)
         if !input.ignoredFields.isEmpty {
-            let fields = input.ignoredFields.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value) lines)" }
+            let fields = input.ignoredFields.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value) line\($0.value == 1 ? "" : "s"))" }
             display.note("warning: /api/tasks does not carry these Batch API body fields; they are left out: \(fields.joined(separator: ", "))")
         }
         let results = try openOutput()
@@ -135,10 +137,10 @@ struct SubmitCommand: AsyncParsableCommand {
                 case .submitted(let chunk, let duplicate):
                     queued += chunk.lines.count
                     if duplicate { earlier += chunk.lines.count }
-                    let text = "queued \(queued) of \(input.lines.count) prompts (request \(chunk.index + 1) of \(chunks.count))"
+                    let text = "queued \(queued) of \(input.lines.count) prompts (chunk \(chunk.index + 1) of \(chunks.count))"
                     display.show(line: text, sentence: text, force: chunk.index + 1 == chunks.count)
                 case .retrying(let chunk, let error, let wait):
-                    display.note("request \(chunk.index + 1) of \(chunks.count): \(error); sending it again in \(Self.seconds(wait))")
+                    display.note("chunk \(chunk.index + 1) of \(chunks.count): \(error); sending it again in \(Self.seconds(wait))")
                 }
             }
         } catch let error as SubmitError {

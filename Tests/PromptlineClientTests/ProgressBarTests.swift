@@ -15,6 +15,17 @@ import Testing
         #expect(bar.bar(width: 10) == "[██████████] 100/100 100%  2 failed  22.5/s")
     }
 
+    @Test func theRateCountsFromTheFirstFiguresOfEveryTask() {
+        let start = ContinuousClock.now
+        var bar = ProgressBar(total: 100)
+        // The first round's pages find tasks an earlier run finished: no rate from those.
+        bar.update(WaitProgress(total: 100, finished: 40, everyTaskRead: false), at: start)
+        bar.update(WaitProgress(total: 100, finished: 80, everyTaskRead: true), at: start + .seconds(1))
+        bar.update(WaitProgress(total: 100, finished: 90), at: start + .seconds(3))
+        #expect(bar.rate == 5)
+        #expect(bar.secondsLeft == 2)
+    }
+
     @Test(arguments: [(7.0, "7s"), (59.2, "1m00s"), (125.0, "2m05s"), (3_725.0, "1h02m")])
     func clock(seconds: Double, text: String) {
         #expect(ProgressBar.clock(seconds) == text)
