@@ -9,6 +9,9 @@ import Darwin
 /// Progress on standard error: on a terminal, one line redrawn in place; otherwise (a log,
 /// a pipe) a plain line every few seconds; nothing at all when quiet. Notes (a retry, a
 /// summary) always get a line of their own, except when quiet.
+///
+/// Standard output is left to results, so that `promptline submit f --wait > out.jsonl`
+/// shows progress and writes clean JSONL.
 public struct ProgressDisplay: Sendable {
     public enum Mode: Sendable {
         case terminal
@@ -53,14 +56,15 @@ public struct ProgressDisplay: Sendable {
         lastShown = now
     }
 
-    /// A line of its own, below the redrawn line (which the next ``show`` draws again).
+    /// A line of its own, in place of the redrawn line (which the next ``show`` draws again,
+    /// below it).
     public mutating func note(_ text: String) {
         guard mode != .quiet else { return }
-        end()
-        write(text + "\n")
+        write((lineOpen ? "\r\u{1B}[K" : "") + text + "\n")
+        lineOpen = false
     }
 
-    /// Ends the redrawn line, so that what is written next starts on a line of its own.
+    /// Keeps the redrawn line as it stands, so that what is written next starts below it.
     public mutating func end() {
         if lineOpen { write("\n") }
         lineOpen = false

@@ -138,7 +138,7 @@ struct SubmitCommand: AsyncParsableCommand {
                     queued += chunk.lines.count
                     if duplicate { earlier += chunk.lines.count }
                     let text = "queued \(queued) of \(input.lines.count) prompts (chunk \(chunk.index + 1) of \(chunks.count))"
-                    display.show(line: text, sentence: text, force: chunk.index + 1 == chunks.count)
+                    display.show(line: text, sentence: text)
                 case .retrying(let chunk, let error, let wait):
                     display.note("chunk \(chunk.index + 1) of \(chunks.count): \(error); sending it again in \(Self.seconds(wait))")
                 }
