@@ -10,6 +10,7 @@ import PromptlineCore
 /// Each method makes one request and throws a ``TaskClientError``; ``ServerRetry`` decides
 /// whether to make it again.
 public struct TaskClient: Sendable {
+    /// Where the server is and how to call it.
     public struct Configuration: Sendable {
         /// The server's base URL without a trailing slash, e.g. `http://127.0.0.1:8000`. A
         /// path (a server behind a proxy at `/promptline`) is kept.

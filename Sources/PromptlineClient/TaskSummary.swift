@@ -21,6 +21,7 @@ public struct TaskSummary: Sendable, Hashable, Decodable {
         Self.finishedStatuses.contains(status)
     }
 
+    /// The statuses a wait ends on.
     public static let finishedStatuses: Set<String> = ["completed", "error", "cancelled", "not_found"]
 
     public var isCompleted: Bool {
