@@ -17,7 +17,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
-        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
@@ -114,6 +114,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The client of `promptline submit` and `promptline status`: input files, chunked
+        // submission, waiting with progress, results.
+        .target(
+            name: "PromptlineClient",
+            dependencies: [
+                "PromptlineCore",
+                "OpenAIUpstream",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         // The store contract: one suite every TaskStore must pass.
         .target(
             name: "PromptlineStoreContract",
@@ -126,6 +139,7 @@ let package = Package(
                 "PromptlineServer",
                 "MockUpstream",
                 "PromptlineBench",
+                "PromptlineClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -148,6 +162,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "MockUpstreamTests", dependencies: ["MockUpstream"]),
+        .testTarget(name: "PromptlineClientTests", dependencies: ["PromptlineClient", "PromptlineCore"]),
         .testTarget(
             name: "RedisClientTests",
             dependencies: [

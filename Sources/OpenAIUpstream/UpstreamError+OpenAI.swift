@@ -63,8 +63,9 @@ extension UpstreamError {
         return 500
     }
 
-    /// A failure to reach the upstream or to read its answer.
-    static func transport(_ error: any Error, endpoint: String) -> UpstreamError {
+    /// A failure to reach the upstream or to read its answer (also used by the command-line
+    /// client for a Promptline server).
+    public static func transport(_ error: any Error, endpoint: String) -> UpstreamError {
         if let error = error as? UpstreamError { return error }
         if let error = error as? HTTPClientError {
             switch error {

@@ -26,6 +26,9 @@ public struct ChatMessage: Sendable, Codable, Hashable {
         self.role = role
         self.content = content
     }
+
+    /// The roles a submitted message may have.
+    public static let roles: Set<String> = ["system", "developer", "user", "assistant", "tool"]
 }
 
 /// What one task asks of the upstream: a chat completion.

@@ -127,7 +127,7 @@ struct SubmitPolicy: Sendable {
         }
     }
 
-    static let roles: Set<String> = ["system", "developer", "user", "assistant", "tool"]
+    static let roles = ChatMessage.roles
 
     private func check(_ model: String?, _ maxTokens: Int?, _ temperature: Double?, _ metadata: [String: String]?, at prefix: String) throws {
         if let model, model.isEmpty || model.count > 256 {

@@ -37,8 +37,8 @@ START_TIMEOUT = float(os.environ.get("PROMPTLINE_E2E_START_TIMEOUT", "30"))
 FINISHED = {"completed", "error", "cancelled"}
 #: Fast retries, so that fault tests take well under a second per retry.
 FAST_RETRY = {"retry-base-delay": "0.05", "retry-max-delay": "0.2"}
-#: Environment variables the server reads; removed from the children's environment so
-#: the machine running the tests cannot change what they see.
+#: Environment variables the server and the client read; removed from the children's
+#: environment so the machine running the tests cannot change what they see.
 SERVER_ENV = (
     "OPENAI_API_KEY OPENAI_BASE_URL PROMPTLINE_MODEL PROMPTLINE_MAX_TOKENS PROMPTLINE_TEMPERATURE "
     "NUM_WORKERS PROMPTLINE_HOST PROMPTLINE_PORT PROMPTLINE_DATA_DIR REDIS_URL REDIS_HOST REDIS_PORT "
@@ -46,7 +46,9 @@ SERVER_ENV = (
     "PROMPTLINE_MAX_ATTEMPTS PROMPTLINE_RETRY_BASE_DELAY PROMPTLINE_RETRY_MAX_DELAY PROMPTLINE_LEASE "
     "PROMPTLINE_STATUS_TTL PROMPTLINE_RESULT_TTL PROMPTLINE_SHUTDOWN_GRACE PROMPTLINE_MAX_BODY_SIZE "
     "PROMPTLINE_LOG_LEVEL LOG_LEVEL PROMPTLINE_REDIS_PREFIX PROMPTLINE_INSTANCE_ID PROMPTLINE_HEARTBEAT_INTERVAL "
-    "PROMPTLINE_CACHE_TTL PROMPTLINE_MAX_PROMPTS PROMPTLINE_MAX_PROMPT_LENGTH PROMPTLINE_MAX_TOKENS_LIMIT PROMPTLINE_LOG_FORMAT"
+    "PROMPTLINE_CACHE_TTL PROMPTLINE_MAX_PROMPTS PROMPTLINE_MAX_PROMPT_LENGTH PROMPTLINE_MAX_TOKENS_LIMIT PROMPTLINE_LOG_FORMAT "
+    # and the command-line client's
+    "PROMPTLINE_SERVER PROMPTLINE_API_KEY"
 ).split()
 
 

@@ -1,0 +1,23 @@
+/// How far a wait has come.
+public struct WaitProgress: Sendable, Hashable {
+    public var total: Int
+    /// Tasks finished, failed ones included.
+    public var finished = 0
+    /// Tasks that finished other than `completed`: error, cancelled or not_found.
+    public var failed = 0
+    /// Whether every task has been read once. Until then, the figures grow with each page
+    /// read, by tasks that may have finished long before, so they tell no rate.
+    public var everyTaskRead = false
+
+    public init(total: Int, finished: Int = 0, failed: Int = 0, everyTaskRead: Bool = true) {
+        self.total = total
+        self.finished = finished
+        self.failed = failed
+        self.everyTaskRead = everyTaskRead
+    }
+
+    mutating func count(_ summary: TaskSummary) {
+        finished += 1
+        if !summary.isCompleted { failed += 1 }
+    }
+}
