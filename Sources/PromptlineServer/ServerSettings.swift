@@ -39,6 +39,15 @@ public struct ServerSettings: Sendable, Equatable {
     public var batchMaxRequests = 50_000
     /// The largest Batch API input file, in bytes.
     public var batchMaxFileSize = 200 * 1024 * 1024
+    /// Signs every webhook delivery (HMAC-SHA256); without one, `webhook_url` is refused.
+    /// Never logged or answered.
+    public var webhookSecret: String?
+    /// Seconds one webhook POST may take.
+    public var webhookTimeout = 10.0
+    /// POSTs of one webhook at most, the first included.
+    public var webhookMaxAttempts = 12
+    /// Seconds before the second POST of a webhook; doubles after each failure.
+    public var webhookRetryDelay = 1.0
     public var logLevel = Logger.Level.info
 
     public init() {}
@@ -146,6 +155,10 @@ public enum Setting: String, CaseIterable, Sendable {
     case cacheTTL = "cache-ttl"
     case batchMaxRequests = "batch-max-requests"
     case batchMaxFileSize = "batch-max-file-size"
+    case webhookSecret = "webhook-secret"
+    case webhookTimeout = "webhook-timeout"
+    case webhookMaxAttempts = "webhook-max-attempts"
+    case webhookRetryDelay = "webhook-retry-delay"
     case logLevel = "log-level"
 
     /// The environment variables that set it, first one present wins.
@@ -177,6 +190,10 @@ public enum Setting: String, CaseIterable, Sendable {
         case .cacheTTL: ["PROMPTLINE_CACHE_TTL"]
         case .batchMaxRequests: ["PROMPTLINE_BATCH_MAX_REQUESTS"]
         case .batchMaxFileSize: ["PROMPTLINE_BATCH_MAX_FILE_SIZE"]
+        case .webhookSecret: ["PROMPTLINE_WEBHOOK_SECRET"]
+        case .webhookTimeout: ["PROMPTLINE_WEBHOOK_TIMEOUT"]
+        case .webhookMaxAttempts: ["PROMPTLINE_WEBHOOK_MAX_ATTEMPTS"]
+        case .webhookRetryDelay: ["PROMPTLINE_WEBHOOK_RETRY_DELAY"]
         case .logLevel: ["PROMPTLINE_LOG_LEVEL", "LOG_LEVEL"]
         }
     }
@@ -210,6 +227,10 @@ public enum Setting: String, CaseIterable, Sendable {
         case .cacheTTL: "Seconds an answer stays in the exact-match response cache; 0 turns the cache off. Default: 3600."
         case .batchMaxRequests: "Most requests in one Batch API input file. Default: 50000."
         case .batchMaxFileSize: "Largest Batch API input file, in bytes. Default: 209715200 (200 MiB)."
+        case .webhookSecret: "Key that signs webhook deliveries (HMAC-SHA256, header X-Promptline-Signature); without it, submissions with webhook_url are refused. Default: none."
+        case .webhookTimeout: "Seconds one webhook POST may take. Default: 10."
+        case .webhookMaxAttempts: "POSTs of one webhook at most, the first included, before it is given up. Default: 12."
+        case .webhookRetryDelay: "Seconds before a webhook's second POST; doubles after each failure, at most an hour. Default: 1."
         case .logLevel: "trace, debug, info, notice, warning, error or critical. Default: info."
         }
         return "\(what) Env: \(environment.joined(separator: ", "))."
@@ -251,6 +272,10 @@ public enum Setting: String, CaseIterable, Sendable {
         case .cacheTTL: settings.cacheTTL = try Self.number(raw, in: 0...31_536_000)
         case .batchMaxRequests: settings.batchMaxRequests = try Self.integer(raw, in: 1...1_000_000)
         case .batchMaxFileSize: settings.batchMaxFileSize = try Self.integer(raw, in: 1_024...1_073_741_824)
+        case .webhookSecret: settings.webhookSecret = raw.isEmpty ? nil : raw
+        case .webhookTimeout: settings.webhookTimeout = try Self.number(raw, in: 0.001...3_600)
+        case .webhookMaxAttempts: settings.webhookMaxAttempts = try Self.integer(raw, in: 1...100)
+        case .webhookRetryDelay: settings.webhookRetryDelay = try Self.number(raw, in: 0...3_600)
         case .logLevel:
             guard let level = Logger.Level(rawValue: raw.lowercased()) else {
                 throw SettingProblem(reason: "'\(raw)' is not a log level (trace, debug, info, notice, warning, error, critical)")

@@ -8,6 +8,11 @@ struct TaskController: Sendable {
     let pool: WorkerPool
     let policy: SubmitPolicy
     let maxBodySize: Int
+    /// Where each submission is recorded (its `batch_id`); `nil` on a server without a
+    /// document store.
+    let submissions: Submissions?
+    /// Whether `webhook_url` is taken: only with a secret to sign the deliveries with.
+    let acceptsWebhooks: Bool
     /// At most this many ids in one `GET /api/tasks`.
     let maxIDsPerRead = 10_000
 
@@ -22,12 +27,19 @@ struct TaskController: Sendable {
     @Sendable func submit(_ request: Request, context: some RequestContext) async throws -> Response {
         let body = try await JSONBody.decode(SubmitRequest.self, from: request, limit: maxBodySize)
         let tasks = try policy.tasks(from: body)
-        switch try await store.enqueue(tasks, idempotencyKey: body.idempotencyKey) {
+        if body.webhookURL != nil, !acceptsWebhooks || submissions == nil {
+            throw APIError(.unprocessableContent, "webhook_url: this server signs no webhooks (it has no --webhook-secret / PROMPTLINE_WEBHOOK_SECRET); submit without webhook_url, or ask its operator to set a secret")
+        }
+        let outcome = try await store.enqueue(tasks, idempotencyKey: body.idempotencyKey)
+        // After the tasks: a record always names stored tasks. A repeated submission makes
+        // the record of one that failed before it was answered.
+        let batchID = try await submissions?.record(taskIDs: outcome.ids, webhookURL: body.webhookURL)
+        switch outcome {
         case .stored(let ids):
             context.logger.debug("tasks queued", metadata: ["count": "\(ids.count)"])
-            return try JSONBody.response(SubmitResponse(taskIDs: ids), status: .accepted)
+            return try JSONBody.response(SubmitResponse(taskIDs: ids, batchID: batchID), status: .accepted)
         case .duplicate(let ids):
-            return try JSONBody.response(SubmitResponse(taskIDs: ids, duplicate: true), status: .ok)
+            return try JSONBody.response(SubmitResponse(taskIDs: ids, batchID: batchID, duplicate: true), status: .ok)
         }
     }
 

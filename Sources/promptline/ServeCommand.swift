@@ -37,6 +37,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong(Setting.cacheTTL.rawValue), help: ArgumentHelp(Setting.cacheTTL.help)) var cacheTTL: String?
     @Option(name: .customLong(Setting.batchMaxRequests.rawValue), help: ArgumentHelp(Setting.batchMaxRequests.help)) var batchMaxRequests: String?
     @Option(name: .customLong(Setting.batchMaxFileSize.rawValue), help: ArgumentHelp(Setting.batchMaxFileSize.help)) var batchMaxFileSize: String?
+    @Option(name: .customLong(Setting.webhookSecret.rawValue), help: ArgumentHelp(Setting.webhookSecret.help)) var webhookSecret: String?
+    @Option(name: .customLong(Setting.webhookTimeout.rawValue), help: ArgumentHelp(Setting.webhookTimeout.help)) var webhookTimeout: String?
+    @Option(name: .customLong(Setting.webhookMaxAttempts.rawValue), help: ArgumentHelp(Setting.webhookMaxAttempts.help)) var webhookMaxAttempts: String?
+    @Option(name: .customLong(Setting.webhookRetryDelay.rawValue), help: ArgumentHelp(Setting.webhookRetryDelay.help)) var webhookRetryDelay: String?
     @Option(name: .customLong(Setting.logLevel.rawValue), help: ArgumentHelp(Setting.logLevel.help)) var logLevel: String?
     @Option(name: .customLong("env-file"), help: "The .env file to read. Default: .env in the working directory.") var envFile = ".env"
 
@@ -49,6 +53,8 @@ struct ServeCommand: AsyncParsableCommand {
             .retryBaseDelay: retryBaseDelay, .retryMaxDelay: retryMaxDelay, .lease: lease, .statusTTL: statusTTL,
             .resultTTL: resultTTL, .shutdownGrace: shutdownGrace, .maxBodySize: maxBodySize, .logLevel: logLevel,
             .cacheTTL: cacheTTL, .batchMaxRequests: batchMaxRequests, .batchMaxFileSize: batchMaxFileSize,
+            .webhookSecret: webhookSecret, .webhookTimeout: webhookTimeout, .webhookMaxAttempts: webhookMaxAttempts,
+            .webhookRetryDelay: webhookRetryDelay,
         ]
         return values.compactMapValues { $0 }
     }
