@@ -118,13 +118,16 @@ import Testing
         struct Gone: Error {}
         let tasks = FakeTasks()
         tasks.set("a", .queued)
-        let configuration = TaskEventStream.Configuration(fastPoll: .milliseconds(1), slowPoll: .milliseconds(1))
+        let configuration = TaskEventStream.Configuration(fastPoll: .milliseconds(1), slowPoll: .milliseconds(1), probe: .zero)
         var stream = TaskEventStream(ids: ["a"], configuration: configuration, read: tasks.reader)
         let first = try await stream.poll()
         let writes = Mutex(0)
-        // The task never finishes: only the failed write can end the loop.
-        let ending = await stream.run(first: first) { _ in
-            if writes.withLock({ $0 += 1; return $0 }) > 3 { throw Gone() }
+        // The task never finishes: only the failed write can end the loop. Nothing changes
+        // after the first write: the others are probes.
+        let ending = await stream.run(first: first) { chunk in
+            let count = writes.withLock { $0 += 1; return $0 }
+            if count > 1 { #expect(String(buffer: chunk) == ":\n\n") }
+            if count > 3 { throw Gone() }
         }
         #expect(ending == .clientClosed)
         #expect(writes.withLock { $0 } == 4)

@@ -13,9 +13,11 @@ import ServiceLifecycle
 /// its state when the stream began. An unknown or expired task gets one `not_found` event
 /// and counts as finished.
 ///
-/// Between reads it writes an empty chunk, which sends nothing but fails once the client
-/// has gone: that is how the stream learns it should stop. After `heartbeat` without an
-/// event it writes a comment, `: keep-alive`, so that proxies keep the connection open.
+/// After `heartbeat` without an event it writes a comment, `: keep-alive`, so that proxies
+/// keep the connection open; after `probe` without a write, a bare comment (`:`). A client
+/// ignores both. The probe is how the stream learns that the client has gone: the server
+/// allows half-closed connections, so nothing but a write that fails tells it, and the
+/// second write after the client has closed fails.
 struct TaskEventStream: Sendable {
     struct Configuration: Sendable {
         var fastPoll: Duration = .milliseconds(100)
@@ -23,6 +25,7 @@ struct TaskEventStream: Sendable {
         /// Tasks read per second at most: a stream of very many tasks reads them less often.
         var readsPerSecond = 20_000
         var heartbeat: Duration = .seconds(15)
+        var probe: Duration = .seconds(1)
     }
 
     /// Reads tasks; ids it leaves out of its answer read as `not_found`.
@@ -96,7 +99,8 @@ struct TaskEventStream: Sendable {
     /// gone), at a graceful shutdown, or when the store fails (after an `error` event).
     mutating func run(first: ByteBuffer, write: (ByteBuffer) async throws -> Void) async -> Ending {
         let clock = ContinuousClock()
-        var lastWritten = clock.now
+        var lastEvent = clock.now
+        var lastWrite = clock.now
         var wait = configuration.fastPoll
         var events = first
         do {
@@ -106,17 +110,18 @@ struct TaskEventStream: Sendable {
                     try await write(events)
                     return .done
                 }
+                let now = clock.now
                 if events.readableBytes > 0 {
                     try await write(events)
-                    lastWritten = clock.now
+                    (lastEvent, lastWrite) = (now, now)
                     wait = configuration.fastPoll
                 } else {
-                    if clock.now - lastWritten >= configuration.heartbeat {
+                    if now - lastEvent >= configuration.heartbeat {
                         try await write(ByteBuffer(string: ": keep-alive\n\n"))
-                        lastWritten = clock.now
-                    } else {
-                        // Sends nothing, but throws once the connection is closed.
-                        try await write(ByteBuffer())
+                        (lastEvent, lastWrite) = (now, now)
+                    } else if now - lastWrite >= configuration.probe {
+                        try await write(ByteBuffer(string: ":\n\n"))
+                        lastWrite = now
                     }
                     wait = min(wait * 2, configuration.slowPoll)
                 }
