@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import Logging
@@ -54,14 +55,33 @@ public enum PromptlineApp {
             id: settings.instanceID, registry: opened.registry, pool: pool,
             interval: .seconds(settings.heartbeatInterval), startedAt: Date(), logger: logger
         )
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: opened.service), .init(service: heartbeat), .init(service: pool),
+            .init(service: BatchSupervisor(service: batches, interval: .milliseconds(500), logger: logger)),
+        ]
+        var webhookClient: HTTPClient?
+        if let secret = settings.webhookSecret {
+            let webhooks = HTTPClient(
+                eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+                // A redirect is a failed delivery: the signed body goes where it was asked to, only.
+                configuration: .init(redirectConfiguration: .disallow),
+                backgroundActivityLogger: logger
+            )
+            webhookClient = webhooks
+            services.append(.init(service: WebhookDispatcher(
+                submissions: Submissions(documents: opened.documents, retention: .seconds(settings.resultTTL)),
+                tasks: store, signature: WebhookSignature(secret: secret), client: webhooks,
+                instanceID: settings.instanceID, configuration: .init(settings), logger: logger
+            )))
+        } else {
+            logger.info("webhooks are off (no --webhook-secret / PROMPTLINE_WEBHOOK_SECRET): submissions with webhook_url are refused")
+        }
+        services.append(.init(service: app))
         let group = ServiceGroup(configuration: .init(
             // Started in this order, stopped in the reverse: the HTTP server first, then the
-            // pool drains, then the instance leaves the cluster, the store last.
-            services: [
-                .init(service: opened.service), .init(service: heartbeat), .init(service: pool),
-                .init(service: BatchSupervisor(service: batches, interval: .milliseconds(500), logger: logger)),
-                .init(service: app),
-            ],
+            // webhooks and batches, the pool drains, the instance leaves the cluster, the
+            // store last.
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         ))
@@ -72,10 +92,12 @@ public enum PromptlineApp {
             try await group.run()
         } catch {
             try? await client.shutdown()
+            try? await webhookClient?.shutdown()
             try? await opened.close()
             throw error
         }
         try await client.shutdown()
+        try await webhookClient?.shutdown()
         try await opened.close()
         logger.info("stopped")
     }
@@ -173,13 +195,17 @@ public enum PromptlineApp {
         router.add(middleware: HTTPMetricsMiddleware(factory: metrics.factory))
         router.add(middleware: ErrorMiddleware())
         if let access { router.add(middleware: AccessMiddleware(access: access)) }
+        let submissions = documents.map { Submissions(documents: $0, retention: .seconds(settings.resultTTL)) }
+        EventsController(store: store, submissions: submissions).addRoutes(to: router)
         let tasks = TaskController(
             store: store,
             pool: pool,
             policy: SubmitPolicy(settings),
             maxBodySize: settings.maxBodySize,
             access: access,
-            metrics: TaskMetrics(factory: metrics.factory)
+            metrics: TaskMetrics(factory: metrics.factory),
+            submissions: submissions,
+            acceptsWebhooks: settings.webhookSecret != nil
         )
         tasks.addRoutes(to: router)
         let storeKind = settings.redisURL == nil ? "embedded" : "redis"
@@ -243,6 +269,16 @@ extension SubmitPolicy {
         maxPromptsPerBatch = settings.maxPrompts
         maxPromptLength = settings.maxPromptLength
         maxTokensCeiling = settings.maxTokensLimit
+    }
+}
+
+extension WebhookDispatcher.Configuration {
+    init(_ settings: ServerSettings) {
+        self.init(
+            timeout: .seconds(settings.webhookTimeout),
+            maxAttempts: settings.webhookMaxAttempts,
+            retryDelay: .seconds(settings.webhookRetryDelay)
+        )
     }
 }
 

@@ -45,6 +45,15 @@ public struct ServerSettings: Sendable, Equatable {
     public var maxPromptLength = 1_000_000
     /// The highest `max_tokens` a request may ask for.
     public var maxTokensLimit = 1_000_000
+    /// Signs every webhook delivery (HMAC-SHA256); without one, `webhook_url` is refused.
+    /// Never logged or answered.
+    public var webhookSecret: String?
+    /// Seconds one webhook POST may take.
+    public var webhookTimeout = 10.0
+    /// POSTs of one webhook at most, the first included.
+    public var webhookMaxAttempts = 12
+    /// Seconds before the second POST of a webhook; doubles after each failure.
+    public var webhookRetryDelay = 1.0
     public var logLevel = Logger.Level.info
     public var logFormat = LogFormat.text
 
@@ -167,6 +176,10 @@ public enum Setting: String, CaseIterable, Sendable {
     case maxPrompts = "max-prompts"
     case maxPromptLength = "max-prompt-length"
     case maxTokensLimit = "max-tokens-limit"
+    case webhookSecret = "webhook-secret"
+    case webhookTimeout = "webhook-timeout"
+    case webhookMaxAttempts = "webhook-max-attempts"
+    case webhookRetryDelay = "webhook-retry-delay"
     case logLevel = "log-level"
     case logFormat = "log-format"
 
@@ -202,6 +215,10 @@ public enum Setting: String, CaseIterable, Sendable {
         case .maxPrompts: ["PROMPTLINE_MAX_PROMPTS"]
         case .maxPromptLength: ["PROMPTLINE_MAX_PROMPT_LENGTH"]
         case .maxTokensLimit: ["PROMPTLINE_MAX_TOKENS_LIMIT"]
+        case .webhookSecret: ["PROMPTLINE_WEBHOOK_SECRET"]
+        case .webhookTimeout: ["PROMPTLINE_WEBHOOK_TIMEOUT"]
+        case .webhookMaxAttempts: ["PROMPTLINE_WEBHOOK_MAX_ATTEMPTS"]
+        case .webhookRetryDelay: ["PROMPTLINE_WEBHOOK_RETRY_DELAY"]
         case .logLevel: ["PROMPTLINE_LOG_LEVEL", "LOG_LEVEL"]
         case .logFormat: ["PROMPTLINE_LOG_FORMAT"]
         }
@@ -244,6 +261,10 @@ public enum Setting: String, CaseIterable, Sendable {
         case .maxPrompts: "Most prompts in one POST /api/tasks. Default: 50000."
         case .maxPromptLength: "Most characters in one prompt, its messages together. Default: 1000000."
         case .maxTokensLimit: "Highest max_tokens a request may ask for. Default: 1000000."
+        case .webhookSecret: "Key that signs webhook deliveries (HMAC-SHA256, header X-Promptline-Signature); without it, submissions with webhook_url are refused. Default: none."
+        case .webhookTimeout: "Seconds one webhook POST may take. Default: 10."
+        case .webhookMaxAttempts: "POSTs of one webhook at most, the first included, before it is given up. Default: 12."
+        case .webhookRetryDelay: "Seconds before a webhook's second POST; doubles after each failure, at most an hour. Default: 1."
         case .logLevel: "trace, debug, info, notice, warning, error or critical. Default: info."
         case .logFormat: "text (readable lines) or json (one JSON object per line, with task_id and request_id). Default: text."
         }
@@ -289,6 +310,10 @@ public enum Setting: String, CaseIterable, Sendable {
         case .maxPrompts: settings.maxPrompts = try Self.integer(raw, in: 1...1_000_000)
         case .maxPromptLength: settings.maxPromptLength = try Self.integer(raw, in: 1...100_000_000)
         case .maxTokensLimit: settings.maxTokensLimit = try Self.integer(raw, in: 1...10_000_000)
+        case .webhookSecret: settings.webhookSecret = raw.isEmpty ? nil : raw
+        case .webhookTimeout: settings.webhookTimeout = try Self.number(raw, in: 0.001...3_600)
+        case .webhookMaxAttempts: settings.webhookMaxAttempts = try Self.integer(raw, in: 1...100)
+        case .webhookRetryDelay: settings.webhookRetryDelay = try Self.number(raw, in: 0...3_600)
         case .logLevel:
             guard let level = Logger.Level(rawValue: raw.lowercased()) else {
                 throw SettingProblem(reason: "'\(raw)' is not a log level (trace, debug, info, notice, warning, error, critical)")

@@ -15,6 +15,11 @@ struct TaskController: Sendable {
     let access: AccessControl?
     /// Counts the tasks cancelled here.
     let metrics: TaskMetrics
+    /// Where each submission is recorded (its `batch_id`); `nil` on a server without a
+    /// document store.
+    let submissions: Submissions?
+    /// Whether `webhook_url` is taken: only with a secret to sign the deliveries with.
+    let acceptsWebhooks: Bool
     /// At most this many ids in one `GET /api/tasks`.
     let maxIDsPerRead = 10_000
 
@@ -30,15 +35,22 @@ struct TaskController: Sendable {
         let body = try await JSONBody.decode(SubmitRequest.self, from: request, limit: maxBodySize)
         var tasks = try policy.tasks(from: body)
         for index in tasks.indices { tasks[index].owner = context.owner }
+        if body.webhookURL != nil, !acceptsWebhooks || submissions == nil {
+            throw APIError(.unprocessableContent, "webhook_url: this server signs no webhooks (it has no --webhook-secret / PROMPTLINE_WEBHOOK_SECRET); submit without webhook_url, or ask its operator to set a secret")
+        }
         try await access?.admitWork(by: context.caller, tasks: tasks.count, tokens: TokenEstimate.of(tasks.map(\.request)))
         // Each key has its own idempotency keys: another key's same key is another submission.
         let idempotencyKey = body.idempotencyKey.map { key in context.owner.map { "\($0):\(key)" } ?? key }
-        switch try await store.enqueue(tasks, idempotencyKey: idempotencyKey) {
+        let outcome = try await store.enqueue(tasks, idempotencyKey: idempotencyKey)
+        // After the tasks: a record always names stored tasks. A repeated submission makes
+        // the record of one that failed before it was answered.
+        let batchID = try await submissions?.record(taskIDs: outcome.ids, webhookURL: body.webhookURL, owner: context.owner)
+        switch outcome {
         case .stored(let ids):
             context.logger.debug("tasks queued", metadata: ["count": "\(ids.count)"])
-            return try JSONBody.response(SubmitResponse(taskIDs: ids), status: .accepted)
+            return try JSONBody.response(SubmitResponse(taskIDs: ids, batchID: batchID), status: .accepted)
         case .duplicate(let ids):
-            return try JSONBody.response(SubmitResponse(taskIDs: ids, duplicate: true), status: .ok)
+            return try JSONBody.response(SubmitResponse(taskIDs: ids, batchID: batchID, duplicate: true), status: .ok)
         }
     }
 

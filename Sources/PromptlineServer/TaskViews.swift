@@ -5,11 +5,15 @@ import PromptlineCore
 struct SubmitResponse: Encodable {
     var taskIDs: [String]
     var status = "queued"
+    /// The submission's id, for `GET /api/tasks/events?batch_id=`; absent on a server
+    /// without a document store (in-process tests).
+    var batchID: String?
     /// Present (and true) when the idempotency key had been seen: nothing new was queued.
     var duplicate: Bool?
 
     enum CodingKeys: String, CodingKey {
         case taskIDs = "task_ids"
+        case batchID = "batch_id"
         case status, duplicate
     }
 }

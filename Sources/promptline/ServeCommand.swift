@@ -40,6 +40,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong(Setting.maxPrompts.rawValue), help: ArgumentHelp(Setting.maxPrompts.help)) var maxPrompts: String?
     @Option(name: .customLong(Setting.maxPromptLength.rawValue), help: ArgumentHelp(Setting.maxPromptLength.help)) var maxPromptLength: String?
     @Option(name: .customLong(Setting.maxTokensLimit.rawValue), help: ArgumentHelp(Setting.maxTokensLimit.help)) var maxTokensLimit: String?
+    @Option(name: .customLong(Setting.webhookSecret.rawValue), help: ArgumentHelp(Setting.webhookSecret.help)) var webhookSecret: String?
+    @Option(name: .customLong(Setting.webhookTimeout.rawValue), help: ArgumentHelp(Setting.webhookTimeout.help)) var webhookTimeout: String?
+    @Option(name: .customLong(Setting.webhookMaxAttempts.rawValue), help: ArgumentHelp(Setting.webhookMaxAttempts.help)) var webhookMaxAttempts: String?
+    @Option(name: .customLong(Setting.webhookRetryDelay.rawValue), help: ArgumentHelp(Setting.webhookRetryDelay.help)) var webhookRetryDelay: String?
     @Option(name: .customLong(Setting.logLevel.rawValue), help: ArgumentHelp(Setting.logLevel.help)) var logLevel: String?
     @Option(name: .customLong(Setting.logFormat.rawValue), help: ArgumentHelp(Setting.logFormat.help)) var logFormat: String?
     @Option(name: .customLong("env-file"), help: "The .env file to read. Default: .env in the working directory.") var envFile = ".env"
@@ -55,6 +59,8 @@ struct ServeCommand: AsyncParsableCommand {
             .logFormat: logFormat,
             .cacheTTL: cacheTTL, .batchMaxRequests: batchMaxRequests, .batchMaxFileSize: batchMaxFileSize,
             .maxPrompts: maxPrompts, .maxPromptLength: maxPromptLength, .maxTokensLimit: maxTokensLimit,
+            .webhookSecret: webhookSecret, .webhookTimeout: webhookTimeout, .webhookMaxAttempts: webhookMaxAttempts,
+            .webhookRetryDelay: webhookRetryDelay,
         ]
         return values.compactMapValues { $0 }
     }

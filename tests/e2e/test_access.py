@@ -312,3 +312,25 @@ def test_per_key_limits_hold_across_instances_on_one_redis(mock, start_server, w
     refused = b.submit_raw({"prompts": ["b2"]})
     assert refused.status_code == 429, "instance b did not count instance a's requests"
     assert "3 per minute" in refused.json()["detail"]
+
+
+def test_another_key_gets_no_events_of_a_keys_tasks(mock, start_server, workdir):
+    from test_events import EventStream
+
+    data = workdir / "data"
+    alice_key = create_key(workdir, "alice", store=store_flags(data))
+    bob_key = create_key(workdir, "bob", store=store_flags(data))
+    server = start_server(mock, data_dir=data)
+    alice, bob = server.with_key(alice_key), server.with_key(bob_key)
+    r = alice.submit_raw({"prompts": ["alice streams", "alice streams more"]})
+    assert r.status_code == 202, r.text
+    ids, batch_id = r.json()["task_ids"], r.json()["batch_id"]
+    alice.wait(ids)
+    events = EventStream(bob, {"task_ids": ",".join(ids)}).read_all()
+    assert events == [("status", {"task_id": i, "status": "not_found"}) for i in ids] + [
+        ("done", {"completed": 0, "error": 0, "cancelled": 0, "not_found": 2})], events
+    by_batch = bob.get("/api/tasks/events", params={"batch_id": batch_id})
+    assert by_batch.status_code == 404, by_batch.text
+    assert server.get("/api/tasks/events", params={"batch_id": batch_id}).status_code == 401
+    mine = EventStream(alice, {"batch_id": batch_id}).read_all()
+    assert [e["result"] for name, e in mine if name == "status"] == [echo("alice streams"), echo("alice streams more")]

@@ -45,7 +45,7 @@ public struct APIKey: Codable, Sendable, Hashable {
     static func makeSecret() -> String {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<24).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        return "pl_" + hex(bytes)
+        return "pl_" + bytes.hexString
     }
 
     static func hash(ofSecret secret: String) -> [UInt8] {
@@ -53,27 +53,17 @@ public struct APIKey: Codable, Sendable, Hashable {
     }
 
     static func id(forHash hash: [UInt8]) -> String {
-        "key_" + hex(hash.prefix(6))
+        "key_" + hash.prefix(6).hexString
     }
 
     /// Whether `secret` is this key's, comparing the hashes in time that does not depend on
     /// where they differ.
     func matches(secretHash candidate: [UInt8]) -> Bool {
         let stored = Array(secretHash.utf8)
-        let given = Array(Self.hex(candidate).utf8)
+        let given = Array(candidate.hexString.utf8)
         guard stored.count == given.count else { return false }
         var difference: UInt8 = 0
         for index in stored.indices { difference |= stored[index] ^ given[index] }
         return difference == 0
-    }
-
-    static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        for byte in bytes {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: text, as: UTF8.self)
     }
 }

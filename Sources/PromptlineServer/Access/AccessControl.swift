@@ -96,7 +96,7 @@ public final class AccessControl: Sendable {
     }
 
     private func key(forSecret secret: String) async throws -> APIKey? {
-        let hash = APIKey.hex(APIKey.hash(ofSecret: secret))
+        let hash = APIKey.hash(ofSecret: secret).hexString
         let now = ContinuousClock.now
         if let known = cache.withLock({ $0.keys[hash] }), known.until > now { return known.key }
         let key = try await keys.key(forSecret: secret)

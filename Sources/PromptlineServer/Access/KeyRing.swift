@@ -34,7 +34,7 @@ public struct KeyRing: Sendable {
         for _ in 0..<5 {
             let secret = APIKey.makeSecret()
             let hash = APIKey.hash(ofSecret: secret)
-            let key = APIKey(id: APIKey.id(forHash: hash), name: name, limits: limits, createdAt: Date(), secretHash: APIKey.hex(hash))
+            let key = APIKey(id: APIKey.id(forHash: hash), name: name, limits: limits, createdAt: Date(), secretHash: hash.hexString)
             if try await documents.insertDocument(collection: Self.collection, id: key.id, body: try JSONBody.encoder.encode(key), ttl: Self.lifetime) {
                 return (key, secret)
             }

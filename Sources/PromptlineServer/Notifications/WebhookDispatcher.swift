@@ -1,0 +1,203 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import PromptlineCore
+import ServiceLifecycle
+
+/// Delivers the one webhook of each submission that asked for one, once all its tasks have
+/// finished: a signed JSON POST (``WebhookPayload``, ``WebhookSignature``).
+///
+/// Every instance runs one. The state of a delivery lives in the submission's record, so a
+/// restart carries on where it was, and changes only by compare-and-replace: an instance
+/// claims a POST (for the timeout and a margin) before it sends it, so only one instance
+/// sends each attempt. A failed attempt (no answer, or not 2xx) is tried again after
+/// `retryDelay`, doubled after each failure, up to `maxAttempts`; then it is given up and
+/// logged. An instance that dies while its POST is in flight leaves a claim that runs out,
+/// and another takes the delivery on: then, and only then, a receiver may get a second
+/// POST for the same batch, with the same `X-Promptline-Delivery`.
+///
+/// POSTs run beside the scan, at most `concurrency` at once; workers are never involved.
+struct WebhookDispatcher: Service {
+    struct Configuration: Sendable {
+        var timeout: Duration = .seconds(10)
+        var maxAttempts = 12
+        var retryDelay: Duration = .seconds(1)
+        var maxRetryDelay: Duration = .seconds(3_600)
+        /// Time between two looks at the pending webhooks.
+        var interval: Duration = .milliseconds(500)
+        var concurrency = 16
+        /// Tasks read per second at most while waiting for a big submission to finish.
+        var readsPerSecond = 10_000
+
+        /// The wait after a failed attempt: `retryDelay` after the first, twice as long after
+        /// each next one, `maxRetryDelay` at most.
+        func delay(afterAttempt attempt: Int) -> Duration {
+            min(maxRetryDelay, retryDelay * pow(2, Double(min(attempt - 1, 40))))
+        }
+    }
+
+    let submissions: Submissions
+    let tasks: any TaskStore
+    let signature: WebhookSignature
+    let client: HTTPClient
+    let instanceID: String
+    let configuration: Configuration
+    let logger: Logger
+
+    /// What the dispatcher knows of a submission whose tasks have not all finished. Kept in
+    /// memory only: a restart reads them all again once.
+    private struct Watch {
+        var unfinished: [String]
+        var lastLook: ContinuousClock.Instant?
+    }
+
+    /// A POST this instance has claimed.
+    private struct Claim: Sendable {
+        var batchID: String
+        var submission: SubmissionRecord
+        var attempt: Int
+    }
+
+    func run() async throws {
+        await withTaskGroup(of: Void.self) { group in
+            var running = 0
+            var watched: [String: Watch] = [:]
+            var failing = false
+            while !Task.isShuttingDownGracefully, !Task.isCancelled {
+                do {
+                    let ids = try await submissions.pendingWebhookIDs()
+                    let pending = Set(ids)
+                    watched = watched.filter { pending.contains($0.key) }
+                    for id in ids {
+                        guard let claim = try await claimIfDue(id, watched: &watched) else { continue }
+                        if running >= configuration.concurrency {
+                            await group.next()
+                            running -= 1
+                        }
+                        running += 1
+                        group.addTask { await deliver(claim) }
+                    }
+                    if failing { logger.notice("webhooks are watched again") }
+                    failing = false
+                } catch {
+                    if !failing { logger.error("could not look at pending webhooks; trying again", metadata: ["error": "\(error)"]) }
+                    failing = true
+                }
+                try? await Task.sleep(for: configuration.interval)
+            }
+            // The POSTs in flight end within their timeout.
+        }
+    }
+
+    /// Claims the next POST of a submission when it is due and all its tasks have finished.
+    private func claimIfDue(_ id: String, watched: inout [String: Watch]) async throws -> Claim? {
+        guard let (submission, version) = try await submissions.submission(id),
+              let webhook = submission.webhook, webhook.state == .pending
+        else {
+            try await submissions.dropPendingWebhook(id)
+            watched[id] = nil
+            return nil
+        }
+        let now = Date()
+        guard webhook.isDue(at: now) else { return nil }
+        var watch = watched[id] ?? Watch(unfinished: submission.taskIDs)
+        if !watch.unfinished.isEmpty {
+            let clock = ContinuousClock.now
+            let every = max(configuration.interval, .seconds(Double(watch.unfinished.count) / Double(configuration.readsPerSecond)))
+            if let last = watch.lastLook, clock - last < every { return nil }
+            watch.lastLook = clock
+            let records = try await tasks.tasks(ids: watch.unfinished)
+            watch.unfinished = watch.unfinished.filter { records[$0].map { !$0.status.isFinished } ?? false }
+            watched[id] = watch
+            guard watch.unfinished.isEmpty else { return nil }
+        }
+        var claimed = submission
+        claimed.webhook?.attempts += 1
+        claimed.webhook?.claimedBy = instanceID
+        claimed.webhook?.claimedUntil = now + (configuration.timeout + .seconds(10)).seconds
+        guard try await submissions.replace(id, with: claimed, ifVersion: version) != nil else { return nil }
+        return Claim(batchID: id, submission: claimed, attempt: webhook.attempts + 1)
+    }
+
+    /// Sends one POST of a claimed delivery and records how it went.
+    private func deliver(_ claim: Claim) async {
+        guard let url = claim.submission.webhook?.url else { return }
+        let host = URL(string: url)?.host ?? "?"
+        var failure: String?
+        do {
+            let records = try await tasks.tasks(ids: claim.submission.taskIDs)
+            let body = try JSONBody.encoder.encode(WebhookPayload(batchID: claim.batchID, submission: claim.submission, records: records))
+            let response = try await client.execute(request(url: url, body: body, claim: claim), timeout: TimeAmount(configuration.timeout))
+            // The receiver's answer is not read beyond its status.
+            _ = try? await response.body.collect(upTo: 64 * 1024)
+            if !(200..<300).contains(response.status.code) { failure = "the receiver answered \(response.status.code)" }
+        } catch {
+            failure = "\(error)"
+        }
+        do {
+            try await record(claim, failure: failure, host: host)
+        } catch {
+            // The claim runs out and the delivery is taken up again.
+            logger.error("could not record a webhook delivery", metadata: ["batch_id": "\(claim.batchID)", "error": "\(error)"])
+        }
+    }
+
+    private func request(url: String, body: Data, claim: Claim) -> HTTPClientRequest {
+        let timestamp = Int(Date().timeIntervalSince1970)
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "Promptline-Webhook")
+        request.headers.add(name: "X-Promptline-Event", value: "batch.finished")
+        request.headers.add(name: "X-Promptline-Delivery", value: claim.batchID)
+        request.headers.add(name: "X-Promptline-Attempt", value: String(claim.attempt))
+        request.headers.add(name: WebhookSignature.timestampHeader, value: String(timestamp))
+        request.headers.add(name: WebhookSignature.signatureHeader, value: signature.signature(timestamp: timestamp, body: body))
+        request.body = .bytes(ByteBuffer(bytes: body))
+        return request
+    }
+
+    /// Ends the delivery (delivered, or given up after the last attempt), or puts it back
+    /// to wait for the next attempt. Does nothing when another instance has taken it over.
+    private func record(_ claim: Claim, failure: String?, host: String) async throws {
+        let metadata: Logger.Metadata = ["batch_id": "\(claim.batchID)", "webhook_host": "\(host)", "attempt": "\(claim.attempt)"]
+        while true {
+            guard let (submission, version) = try await submissions.submission(claim.batchID),
+                  var webhook = submission.webhook, webhook.state == .pending,
+                  webhook.claimedBy == instanceID, webhook.attempts == claim.attempt
+            else {
+                logger.warning("a webhook delivery was taken over by another instance meanwhile", metadata: metadata)
+                return
+            }
+            let now = Date()
+            webhook.claimedBy = nil
+            webhook.claimedUntil = nil
+            webhook.lastError = failure
+            if failure == nil {
+                webhook.state = .delivered
+                webhook.endedAt = now
+            } else if claim.attempt >= configuration.maxAttempts {
+                webhook.state = .failed
+                webhook.endedAt = now
+            } else {
+                webhook.notBefore = now + configuration.delay(afterAttempt: claim.attempt).seconds
+            }
+            var changed = submission
+            changed.webhook = webhook
+            guard try await submissions.replace(claim.batchID, with: changed, ifVersion: version) != nil else { continue }
+            switch webhook.state {
+            case .delivered:
+                logger.info("webhook delivered", metadata: metadata)
+            case .failed:
+                logger.error("webhook given up after its last attempt", metadata: metadata.merging(["error": "\(failure ?? "")"]) { $1 })
+            case .pending:
+                logger.notice("webhook delivery failed; trying again later", metadata: metadata.merging([
+                    "error": "\(failure ?? "")", "retry_in_seconds": "\(configuration.delay(afterAttempt: claim.attempt).seconds)",
+                ]) { $1 })
+            }
+            if webhook.state != .pending { try await submissions.dropPendingWebhook(claim.batchID) }
+            return
+        }
+    }
+}
