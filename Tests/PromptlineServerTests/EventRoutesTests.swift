@@ -88,7 +88,7 @@ import Testing
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("promptline-events-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let store = try await SQLiteTaskStore.open(.init(directory: directory), logger: Logger(label: "test"))
-        let router = Router()
+        let router = Router(context: PromptlineRequestContext.self)
         router.add(middleware: ErrorMiddleware())
         EventsController(store: store, submissions: nil, maxIDsPerStream: 2).addRoutes(to: router)
         try await Application(router: router).test(.router) { client in
