@@ -91,15 +91,7 @@ import Testing
     }
 
     @Test func bothAreServedOpenWithTheirContentTypes() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("promptline-openapi-\(UUID())").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let logger = Logger(label: "test")
-        let store = try await SQLiteTaskStore.open(.init(directory: directory), logger: logger)
-        let pool = WorkerPool(
-            store: store, backend: TaskRoutesTests.NoBackend(), gate: RateLimitGate(), configuration: .init(workers: 0), logger: logger
-        )
-        let app = Application(router: PromptlineApp.buildRouter(settings: ServerSettings(), store: store, pool: pool))
-        try await app.test(.router) { client in
+        try await TaskRoutesTests().withApp { _, client in
             let json = try await client.execute(uri: "/openapi.json", method: .get)
             #expect(json.status == .ok)
             #expect(json.headers[.contentType] == "application/json")
@@ -113,6 +105,5 @@ import Testing
             #expect(html.contains(#"fetch("/openapi.json")"#))
             #expect(!html.contains("http://") && !html.contains("https://"), "the page must need no other site")
         }
-        try await store.close()
     }
 }

@@ -37,7 +37,7 @@ enum DocsPage {
             font-weight: 600; font-size: 12px; text-transform: uppercase; }
   .path { font-weight: 600; }
   .summary { color: var(--muted); }
-  .lock { margin-left: auto; font-size: 12px; color: var(--muted); }
+  .lock { margin-left: auto; font-size: 11px; color: var(--muted); border: 1px solid var(--line); border-radius: 4px; padding: 0 6px; }
   .body { padding: 4px 16px 14px; border-top: 1px solid var(--line); }
   .body h4 { margin: 14px 0 6px; font-size: 13px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); }
   table { border-collapse: collapse; width: 100%; }
@@ -116,9 +116,10 @@ function fields(s, depth = 0) {
   return rows;
 }
 
-function schemaBlock(s) {
+// A schema's type, and its fields when it is an object; `expand` follows a top-level $ref.
+function schemaBlock(s, expand = false) {
   if (!s) return "";
-  const r = s.$ref ? null : s;
+  const r = s.$ref ? (expand ? resolve(s) : null) : s;
   let html = `<div>Type: <span class="type">${typeOf(s)}</span>${r ? limits(r) : ""}</div>`;
   if (r && (r.properties || r.allOf)) html += `<table><tr><th>field</th><th>type</th><th></th></tr>${fields(r)}</table>`;
   return html;
@@ -156,7 +157,7 @@ function curl(path, method, op) {
   const content = op.requestBody && op.requestBody.content || {};
   if (content["application/json"]) {
     const media = content["application/json"];
-    lines.push("-H 'Content-Type: application/json'", `-d '${JSON.stringify(media.example ?? sample(media.schema)).replace(/'/g, "'\\''")}'`);
+    lines.push("-H 'Content-Type: application/json'", `-d '${JSON.stringify(media.example ?? sample(media.schema), null, 2).replace(/'/g, "'\\''")}'`);
   } else if (content["multipart/form-data"]) {
     const props = resolve(content["multipart/form-data"].schema).properties || {};
     for (const [name, p] of Object.entries(props)) lines.push(p.const !== undefined ? `-F ${name}=${p.const}` : `-F ${name}=@input.jsonl`);
@@ -176,7 +177,7 @@ function operation(path, method, op) {
   }
   if (op.requestBody) {
     for (const [type, media] of Object.entries(op.requestBody.content || {}))
-      body += `<h4>Request body <span class="muted">${esc(type)}</span></h4>${schemaBlock(media.schema)}`;
+      body += `<h4>Request body <span class="muted">${esc(type)}</span></h4>${schemaBlock(media.schema, true)}`;
   }
   body += `<h4>Responses</h4><table>`;
   for (const [status, raw] of Object.entries(op.responses || {})) {
@@ -189,7 +190,7 @@ function operation(path, method, op) {
   return `<details class="op" id="${id}" data-search="${esc((method + " " + path + " " + (op.summary || "")).toLowerCase())}">`
     + `<summary><span class="method" style="background:${colors[method] || "#555"}">${esc(method)}</span>`
     + `<span class="path">${esc(path)}</span><span class="summary">${esc(op.summary)}</span>`
-    + `${secured ? '<span class="lock" title="needs an API key">🔒 key</span>' : ""}</summary><div class="body">${body}</div></details>`;
+    + `${secured ? '<span class="lock" title="needs Authorization: Bearer KEY once API keys are configured">API key</span>' : ""}</summary><div class="body">${body}</div></details>`;
 }
 
 function render() {

@@ -31,7 +31,7 @@ enum OpenAPIDocument {
         "requestBody": {
           "required": true,
           "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SubmitRequest"},
-            "example": {"prompts": ["Translate 'hello' to French", {"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Name a prime."}], "max_tokens": 20}], "model": "gpt-4o-mini", "priority": 1}}}
+            "example": {"prompts": ["Translate hello to French", {"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Name a prime."}], "max_tokens": 20}], "model": "gpt-4o-mini", "priority": 1}}}
         },
         "responses": {
           "202": {
@@ -59,7 +59,7 @@ enum OpenAPIDocument {
         "description": "Answers a map from each id to its summary; an unknown or expired id reads as `{\"status\": \"not_found\"}`.",
         "security": [{"bearerAuth": []}],
         "parameters": [
-          {"name": "task_ids", "in": "query", "required": true, "description": "Comma-separated task ids, at most 10,000.", "schema": {"type": "string"}, "example": "0b6f2c1e,5d1a9e30"}
+          {"name": "task_ids", "in": "query", "required": true, "description": "Comma-separated task ids, at most 10,000; the request line must also stay under about 80 KB (some 2,000 UUIDs), or the HTTP layer answers a bare 400.", "schema": {"type": "string", "pattern": "[^,\\s]"}, "example": "0b6f2c1e,5d1a9e30"}
         ],
         "responses": {
           "200": {"description": "Each id's summary.", "content": {"application/json": {"schema": {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/TaskSummary"}}}}},
