@@ -48,6 +48,13 @@ if ! python3 -c 'import openai' >/dev/null 2>&1; then
     python3 -m pip install --quiet openai \
         || python3 -m pip install --quiet --break-system-packages openai
 fi
+# The OpenAPI document's checks: a spec validator, and schemathesis to fuzz every route.
+openapi_tools="schemathesis==4.32.5 openapi-spec-validator==0.9.0 openapi-schema-validator==0.9.0"
+if ! python3 -c 'import openapi_spec_validator, importlib.metadata as m, sys; sys.exit(m.version("schemathesis") != "4.32.5")' >/dev/null 2>&1; then
+    echo "==> installing $openapi_tools"
+    python3 -m pip install --quiet $openapi_tools \
+        || python3 -m pip install --quiet --break-system-packages $openapi_tools
+fi
 
 # A private Redis for the suites (the Swift store tests and the end-to-end Redis tests read
 # PROMPTLINE_TEST_REDIS_URL): a free loopback port, a scratch directory, no persistence,

@@ -226,6 +226,7 @@ public enum PromptlineApp {
             BatchController(service: batches, maxFileSize: settings.batchMaxFileSize, maxBodySize: settings.maxBodySize)
                 .addRoutes(to: router)
         }
+        DocsController().addRoutes(to: router)
         router.get("/health/live") { _, _ in ["status": "ok"] }
         router.get("/health/ready") { _, _ -> Response in
             do {
