@@ -67,24 +67,35 @@ struct WebhookDispatcher: Service {
             var running = 0
             var watched: [String: Watch] = [:]
             var failing = false
+            /// Submissions that could not be looked at, each logged once.
+            var unreadable = Set<String>()
             while !Task.isShuttingDownGracefully, !Task.isCancelled {
                 do {
                     let ids = try await submissions.pendingWebhookIDs()
                     let pending = Set(ids)
                     watched = watched.filter { pending.contains($0.key) }
+                    unreadable.formIntersection(pending)
                     for id in ids {
-                        guard let claim = try await claimIfDue(id, watched: &watched) else { continue }
+                        // A slot first: a claim runs out, so it is made only when its POST can start.
                         if running >= configuration.concurrency {
                             await group.next()
                             running -= 1
                         }
-                        running += 1
-                        group.addTask { await deliver(claim) }
+                        do {
+                            guard let claim = try await claimIfDue(id, watched: &watched) else { continue }
+                            unreadable.remove(id)
+                            running += 1
+                            group.addTask { await deliver(claim) }
+                        } catch {
+                            if unreadable.insert(id).inserted {
+                                logger.error("could not look at a pending webhook; trying again", metadata: ["batch_id": "\(id)", "error": "\(error)"])
+                            }
+                        }
                     }
                     if failing { logger.notice("webhooks are watched again") }
                     failing = false
                 } catch {
-                    if !failing { logger.error("could not look at pending webhooks; trying again", metadata: ["error": "\(error)"]) }
+                    if !failing { logger.error("could not list the pending webhooks; trying again", metadata: ["error": "\(error)"]) }
                     failing = true
                 }
                 try? await Task.sleep(for: configuration.interval)
