@@ -27,24 +27,19 @@ import Testing
         try await store.close()
     }
 
-    func submit(_ client: any TestClientProtocol, _ json: String) async throws -> TestResponse {
-        try await client.execute(uri: "/api/tasks", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: json))
-    }
-
-    func object(_ response: TestResponse) throws -> [String: Any] {
-        try #require(try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any])
-    }
+    /// The task routes' helpers: `post` submits, `json` reads an object.
+    let routes = TaskRoutesTests()
 
     @Test func aSubmissionHasABatchWhoseStreamEndsWithDone() async throws {
         try await withApp { store, client in
-            let response = try await submit(client, #"{"prompts": ["one", "two"], "idempotency_key": "k1"}"#)
+            let response = try await routes.post(client, #"{"prompts": ["one", "two"], "idempotency_key": "k1"}"#)
             #expect(response.status == .accepted)
-            let body = try object(response)
+            let body = try routes.json(response)
             let ids = try #require(body["task_ids"] as? [String])
             let batchID = try #require(body["batch_id"] as? String)
             #expect(batchID == Submissions.batchID(of: ids))
 
-            let again = try object(try await submit(client, #"{"prompts": ["one", "two"], "idempotency_key": "k1"}"#))
+            let again = try routes.json(try await routes.post(client, #"{"prompts": ["one", "two"], "idempotency_key": "k1"}"#))
             #expect(again["batch_id"] as? String == batchID && again["task_ids"] as? [String] == ids)
 
             for id in ids { _ = try await store.cancel(id: id) }
@@ -61,7 +56,7 @@ import Testing
 
     @Test func taskIDsStreamNamesUnknownOnesNotFound() async throws {
         try await withApp { store, client in
-            let ids = try #require(try object(try await submit(client, #"{"prompts": ["one"]}"#))["task_ids"] as? [String])
+            let ids = try #require(try routes.json(try await routes.post(client, #"{"prompts": ["one"]}"#))["task_ids"] as? [String])
             _ = try await store.cancel(id: ids[0])
             let stream = try await client.execute(uri: "/api/tasks/events?task_ids=nope,\(ids[0])", method: .get)
             let (events, _) = try TaskEventStreamTests.parse(stream.body)
@@ -80,7 +75,7 @@ import Testing
         try await withApp { _, client in
             let response = try await client.execute(uri: uri, method: .get)
             #expect(response.status == status)
-            #expect((try object(response)["detail"] as? String)?.contains(message) == true)
+            #expect((try routes.json(response)["detail"] as? String)?.contains(message) == true)
         }
     }
 
@@ -94,16 +89,16 @@ import Testing
         try await Application(router: router).test(.router) { client in
             let response = try await client.execute(uri: "/api/tasks/events?task_ids=a,b,c", method: .get)
             #expect(response.status == .badRequest)
-            #expect((try object(response)["detail"] as? String)?.contains("at most 2 tasks per event stream; this one names 3") == true)
+            #expect((try routes.json(response)["detail"] as? String)?.contains("at most 2 tasks per event stream; this one names 3") == true)
         }
         try await store.close()
     }
 
     @Test func webhookURLIsRefusedWithoutASecretAndNothingIsStored() async throws {
         try await withApp { store, client in
-            let response = try await submit(client, #"{"prompts": ["one"], "webhook_url": "http://127.0.0.1:9/hook"}"#)
+            let response = try await routes.post(client, #"{"prompts": ["one"], "webhook_url": "http://127.0.0.1:9/hook"}"#)
             #expect(response.status == .unprocessableContent)
-            #expect((try object(response)["detail"] as? String)?.contains("--webhook-secret") == true)
+            #expect((try routes.json(response)["detail"] as? String)?.contains("--webhook-secret") == true)
             #expect(try await store.counts().queued == 0)
             #expect(try await store.documents(collection: Submissions.collection, after: nil, limit: 10).isEmpty)
         }
@@ -111,14 +106,14 @@ import Testing
 
     @Test func aWebhookIsRecordedAsPending() async throws {
         try await withApp(webhookSecret: "s3cret") { store, client in
-            let body = try object(try await submit(client, #"{"prompts": ["one"], "webhook_url": "http://127.0.0.1:9/hook"}"#))
+            let body = try routes.json(try await routes.post(client, #"{"prompts": ["one"], "webhook_url": "http://127.0.0.1:9/hook"}"#))
             let batchID = try #require(body["batch_id"] as? String)
             let submissions = Submissions(documents: store, retention: .seconds(60))
             let (record, _) = try #require(try await submissions.submission(batchID))
             #expect(record.taskIDs == body["task_ids"] as? [String])
             #expect(record.webhook?.url == "http://127.0.0.1:9/hook" && record.webhook?.state == .pending)
             #expect(try await submissions.pendingWebhookIDs() == [batchID])
-            let plain = try object(try await submit(client, #"{"prompts": ["two"]}"#))
+            let plain = try routes.json(try await routes.post(client, #"{"prompts": ["two"]}"#))
             #expect(try await submissions.submission(try #require(plain["batch_id"] as? String))?.record.webhook == nil)
             #expect(try await submissions.pendingWebhookIDs() == [batchID])
         }

@@ -25,6 +25,23 @@ import Testing
         #expect(Submissions.batchID(of: ["c", "b", "a"]) != Submissions.batchID(of: ["a", "b", "c"]))
     }
 
+    @Test func theWebhookSettingsComeFromFlagsAndTheEnvironment() throws {
+        let settings = try ServerSettings.resolve(
+            flags: [.webhookMaxAttempts: "3"],
+            environment: ["PROMPTLINE_WEBHOOK_SECRET": "from-env", "PROMPTLINE_WEBHOOK_RETRY_DELAY": "0.25", "PROMPTLINE_WEBHOOK_TIMEOUT": "2"]
+        ).get()
+        #expect(settings.webhookSecret == "from-env" && settings.webhookMaxAttempts == 3)
+        #expect(settings.webhookRetryDelay == 0.25 && settings.webhookTimeout == 2)
+        #expect(try ServerSettings.resolve(flags: [.webhookSecret: ""], environment: [:]).get().webhookSecret == nil)
+        let defaults = ServerSettings()
+        #expect(defaults.webhookSecret == nil && defaults.webhookMaxAttempts == 12 && defaults.webhookRetryDelay == 1 && defaults.webhookTimeout == 10)
+        guard case .failure(let error) = ServerSettings.resolve(flags: [.webhookMaxAttempts: "0"], environment: [:]) else {
+            Issue.record("0 attempts was accepted")
+            return
+        }
+        #expect(error.problems == ["--webhook-max-attempts: 0 is out of range (1 to 100)"])
+    }
+
     @Test func retriesWaitTwiceAsLongEachTimeUpToTheCeiling() {
         var configuration = WebhookDispatcher.Configuration()
         configuration.retryDelay = .seconds(1)

@@ -313,6 +313,26 @@ def test_a_failing_receiver_gets_the_delivery_on_the_third_try(mock, start_serve
     assert "webhook delivery failed; trying again later" in server.proc.stderr_text()
 
 
+def test_a_restart_carries_on_with_a_pending_delivery(mock, start_server, receiver):
+    hook = receiver(fail_first=10**6)
+    server = start_server(mock, **FAST_WEBHOOKS)
+    r = server.submit_raw({"prompts": ["hook across a restart"], "webhook_url": hook.url})
+    batch_id = r.json()["batch_id"]
+    wait_until(lambda: hook.count() >= 1, 30, "a first (failing) POST")
+    assert server.stop() == 0
+    failed = hook.count()
+    record = submission_record(server, batch_id)
+    assert record["webhook"]["state"] == "pending" and record["webhook"]["attempts"] == failed
+    hook.fail_first = 0
+    again = start_server(mock, data_dir=server.data_dir, **FAST_WEBHOOKS)
+    wait_until(lambda: hook.count() > failed, 30, "a POST from the restarted server")
+    assert again.stop() == 0
+    assert hook.count() == failed + 1
+    assert [verify(post)["batch_id"] for post in hook.posts] == [batch_id] * (failed + 1)
+    record = submission_record(again, batch_id)
+    assert record["webhook"]["state"] == "delivered" and record["webhook"]["attempts"] == failed + 1
+
+
 def test_a_receiver_that_always_fails_is_given_up(mock, start_server, receiver):
     hook = receiver(fail_first=1000)
     server = start_server(mock, **FAST_WEBHOOKS, webhook_max_attempts=3)

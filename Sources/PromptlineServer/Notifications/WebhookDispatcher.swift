@@ -48,8 +48,11 @@ struct WebhookDispatcher: Service {
     /// What the dispatcher knows of a submission whose tasks have not all finished. Kept in
     /// memory only: a restart reads them all again once.
     private struct Watch {
+        /// The tasks not yet seen finished: only those are read again.
         var unfinished: [String]
-        var lastLook: ContinuousClock.Instant?
+        /// Nothing is read before then: the next look at the tasks, or the end of a backoff
+        /// or of another instance's claim.
+        var nextLook: ContinuousClock.Instant
     }
 
     /// A POST this instance has claimed.
@@ -64,24 +67,35 @@ struct WebhookDispatcher: Service {
             var running = 0
             var watched: [String: Watch] = [:]
             var failing = false
+            /// Submissions that could not be looked at, each logged once.
+            var unreadable = Set<String>()
             while !Task.isShuttingDownGracefully, !Task.isCancelled {
                 do {
                     let ids = try await submissions.pendingWebhookIDs()
                     let pending = Set(ids)
                     watched = watched.filter { pending.contains($0.key) }
+                    unreadable.formIntersection(pending)
                     for id in ids {
-                        guard let claim = try await claimIfDue(id, watched: &watched) else { continue }
+                        // A slot first: a claim runs out, so it is made only when its POST can start.
                         if running >= configuration.concurrency {
                             await group.next()
                             running -= 1
                         }
-                        running += 1
-                        group.addTask { await deliver(claim) }
+                        do {
+                            guard let claim = try await claimIfDue(id, watched: &watched) else { continue }
+                            unreadable.remove(id)
+                            running += 1
+                            group.addTask { await deliver(claim) }
+                        } catch {
+                            if unreadable.insert(id).inserted {
+                                logger.error("could not look at a pending webhook; trying again", metadata: ["batch_id": "\(id)", "error": "\(error)"])
+                            }
+                        }
                     }
                     if failing { logger.notice("webhooks are watched again") }
                     failing = false
                 } catch {
-                    if !failing { logger.error("could not look at pending webhooks; trying again", metadata: ["error": "\(error)"]) }
+                    if !failing { logger.error("could not list the pending webhooks; trying again", metadata: ["error": "\(error)"]) }
                     failing = true
                 }
                 try? await Task.sleep(for: configuration.interval)
@@ -91,7 +105,17 @@ struct WebhookDispatcher: Service {
     }
 
     /// Claims the next POST of a submission when it is due and all its tasks have finished.
+    /// The record is read only once the tasks have all been seen finished.
     private func claimIfDue(_ id: String, watched: inout [String: Watch]) async throws -> Claim? {
+        let clock = ContinuousClock.now
+        if let watch = watched[id] {
+            guard clock >= watch.nextLook else { return nil }
+            if !watch.unfinished.isEmpty {
+                let next = try await look(at: watch.unfinished, at: clock)
+                watched[id] = next
+                guard next.unfinished.isEmpty else { return nil }
+            }
+        }
         guard let (submission, version) = try await submissions.submission(id),
               let webhook = submission.webhook, webhook.state == .pending
         else {
@@ -99,18 +123,16 @@ struct WebhookDispatcher: Service {
             watched[id] = nil
             return nil
         }
+        if watched[id] == nil {
+            let first = try await look(at: submission.taskIDs, at: clock)
+            watched[id] = first
+            guard first.unfinished.isEmpty else { return nil }
+        }
         let now = Date()
-        guard webhook.isDue(at: now) else { return nil }
-        var watch = watched[id] ?? Watch(unfinished: submission.taskIDs)
-        if !watch.unfinished.isEmpty {
-            let clock = ContinuousClock.now
-            let every = max(configuration.interval, .seconds(Double(watch.unfinished.count) / Double(configuration.readsPerSecond)))
-            if let last = watch.lastLook, clock - last < every { return nil }
-            watch.lastLook = clock
-            let records = try await tasks.tasks(ids: watch.unfinished)
-            watch.unfinished = watch.unfinished.filter { records[$0].map { !$0.status.isFinished } ?? false }
-            watched[id] = watch
-            guard watch.unfinished.isEmpty else { return nil }
+        guard webhook.isDue(at: now) else {
+            let until = [webhook.notBefore, webhook.claimedUntil].compactMap { $0 }.max() ?? now
+            watched[id]?.nextLook = clock + .seconds(max(0, until.timeIntervalSince(now)))
+            return nil
         }
         var claimed = submission
         claimed.webhook?.attempts += 1
@@ -118,6 +140,15 @@ struct WebhookDispatcher: Service {
         claimed.webhook?.claimedUntil = now + (configuration.timeout + .seconds(10)).seconds
         guard try await submissions.replace(id, with: claimed, ifVersion: version) != nil else { return nil }
         return Claim(batchID: id, submission: claimed, attempt: webhook.attempts + 1)
+    }
+
+    /// Reads tasks; a big submission's next look comes later, so that at most
+    /// `readsPerSecond` tasks are read per second for it.
+    private func look(at ids: [String], at clock: ContinuousClock.Instant) async throws -> Watch {
+        let records = try await tasks.tasks(ids: ids)
+        let unfinished = ids.filter { records[$0].map { !$0.status.isFinished } ?? false }
+        let every = max(configuration.interval, .seconds(Double(unfinished.count) / Double(configuration.readsPerSecond)))
+        return Watch(unfinished: unfinished, nextLook: clock + every)
     }
 
     /// Sends one POST of a claimed delivery and records how it went.
