@@ -80,7 +80,7 @@ struct BatchController: Sendable {
         let body = try await JSONBody.decode(CreateRequest.self, from: request, limit: maxBodySize)
         let batch = try await service.create(
             inputFileID: body.inputFileID, endpoint: body.endpoint, completionWindow: body.completionWindow, metadata: body.metadata,
-            caller: context.caller
+            caller: context.caller, visible: context.maySee(ownedBy:)
         )
         return try JSONBody.response(batch)
     }

@@ -82,14 +82,16 @@ struct BatchService: Sendable {
 
     // MARK: - Batches
 
+    /// Starts a batch for `caller` from an input file that `visible` accepts the owner of.
     func create(
-        inputFileID: String, endpoint: String, completionWindow: String, metadata: [String: String]?, caller: APIKey?
+        inputFileID: String, endpoint: String, completionWindow: String, metadata: [String: String]?,
+        caller: APIKey?, visible: (String?) -> Bool
     ) async throws -> BatchObject {
         guard endpoint == "/v1/chat/completions" else {
             throw APIError(.badRequest, "endpoint: only /v1/chat/completions is supported")
         }
         guard completionWindow == Self.completionWindow else { throw APIError(.badRequest, "completion_window: must be \"24h\"") }
-        guard let data = try await fileContent(inputFileID, visible: { caller == nil || $0 == caller?.id }) else {
+        guard let data = try await fileContent(inputFileID, visible: visible) else {
             throw APIError(.badRequest, "input_file_id: no file \(inputFileID) (unknown or expired)")
         }
         let input = try BatchInput(data, maxRequests: maxRequests)
