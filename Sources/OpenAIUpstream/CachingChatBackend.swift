@@ -45,12 +45,7 @@ public struct CachingChatBackend: ChatBackend {
     /// The cache key of a task's request: the body it sends upstream, as canonical JSON
     /// without what does not change the answer (streaming, the cache opt-out).
     public static func key(of request: ChatRequest) -> String {
-        var body = request.parameters
-        body["model"] = .string(request.model)
-        body["messages"] = .array(request.messages.map { .object(["role": .string($0.role), "content": .string($0.content)]) })
-        body["max_tokens"] = .number(Double(request.maxTokens))
-        body["temperature"] = .number(request.temperature)
-        return key(of: body)
+        key(of: ChatCompletionRequest(request, stream: false).json.object ?? [:])
     }
 
     /// The cache key of a request body given as JSON (a `/v1/chat/completions` call).

@@ -64,25 +64,22 @@ public struct ChatCompletionRequest: Sendable, Codable, Hashable {
     }
 
     public func encode(to encoder: any Encoder) throws {
-        var extra = encoder.container(keyedBy: AnyKey.self)
-        for (key, value) in parameters where CodingKeys(rawValue: key) == nil {
-            try extra.encode(value, forKey: AnyKey(key))
-        }
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(model, forKey: .model)
-        try container.encode(messages, forKey: .messages)
-        try container.encodeIfPresent(maxTokens, forKey: .maxTokens)
-        try container.encodeIfPresent(temperature, forKey: .temperature)
-        try container.encodeIfPresent(stream, forKey: .stream)
-        try container.encodeIfPresent(streamOptions, forKey: .streamOptions)
+        try json.encode(to: encoder)
     }
 
-    private struct AnyKey: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(_ key: String) { stringValue = key }
-        init?(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
+    /// The body as JSON: the named fields, and ``parameters`` except their namesakes.
+    public var json: JSONValue {
+        var body = parameters
+        for key in CodingKeys.allCases { body[key.rawValue] = nil }
+        body["model"] = .string(model)
+        body["messages"] = .array(messages.map { .object(["role": .string($0.role), "content": .string($0.content)]) })
+        if let maxTokens { body["max_tokens"] = .number(Double(maxTokens)) }
+        if let temperature { body["temperature"] = .number(temperature) }
+        if let stream { body["stream"] = .bool(stream) }
+        if let streamOptions {
+            body["stream_options"] = .object(streamOptions.includeUsage.map { ["include_usage": .bool($0)] } ?? [:])
+        }
+        return .object(body)
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {

@@ -172,12 +172,10 @@ public final class OpenAIClient: ChatBackend {
     }
 
     public func complete(_ request: ChatRequest, progress: @escaping @Sendable (Int) -> Void) async throws -> TaskResult {
-        let body: ByteBuffer
-        do {
-            body = ByteBuffer(bytes: try JSONEncoder().encode(ChatCompletionRequest(request, stream: configuration.streaming)))
-        } catch {
-            throw UpstreamError(.invalidResponse, message: "the request could not be encoded as JSON (a temperature that is not a number?)")
+        guard request.temperature.isFinite else {
+            throw UpstreamError(.invalidResponse, message: "the request could not be encoded as JSON: its temperature is not a number")
         }
+        let body = ByteBuffer(bytes: ChatCompletionRequest(request, stream: configuration.streaming).json.canonicalBytes)
         let timer = AttemptTimer(
             timeout: configuration.timeout, limit: configuration.streaming ? configuration.maximumStreamDuration : nil
         )

@@ -80,7 +80,12 @@ public enum JSONValue: Sendable, Hashable {
         }
 
         mutating func skipWhitespace() {
-            while index < bytes.count, [0x20, 0x0A, 0x0D, 0x09].contains(bytes[index]) { index += 1 }
+            while index < bytes.count {
+                switch bytes[index] {
+                case 0x20, 0x0A, 0x0D, 0x09: index += 1
+                default: return
+                }
+            }
         }
 
         mutating func value(depth: Int) throws(JSONParseError) -> JSONValue {
@@ -228,9 +233,26 @@ public enum JSONValue: Sendable, Hashable {
 
         mutating func number() throws(JSONParseError) -> Double {
             let start = index
+            // The common case, a whole number of up to 15 digits, is read without a string.
+            let negative = bytes[index] == UInt8(ascii: "-")
+            if negative { index += 1 }
+            var whole = 0
+            var digits = 0
+            while index < bytes.count, digits < 16, case let digit = bytes[index] &- UInt8(ascii: "0"), digit < 10 {
+                whole = whole * 10 + Int(digit)
+                digits += 1
+                index += 1
+            }
+            if digits > 0, digits < 16, index == bytes.count || !Self.isNumberByte(bytes[index]) {
+                return negative ? -Double(whole) : Double(whole)
+            }
+            index = start
             while index < bytes.count, Self.isNumberByte(bytes[index]) { index += 1 }
-            let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-            guard let first = text.first, first == "-" || first.isNumber, let value = Double(text), value.isFinite else {
+            let first = bytes[start]
+            guard first == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first),
+                  let value = Double(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)),
+                  value.isFinite
+            else {
                 throw error("invalid value")
             }
             return value
@@ -262,49 +284,69 @@ extension JSONValue {
     /// The value as compact JSON with object keys sorted: the same text for the same value,
     /// whichever order its keys were written in (a cache key).
     public var canonicalText: String {
-        var text = ""
-        writeCanonical(into: &text)
-        return text
+        String(decoding: canonicalBytes, as: UTF8.self)
     }
 
-    private func writeCanonical(into text: inout String) {
+    /// ``canonicalText`` as UTF-8 bytes, written without going through `String`: a request
+    /// body. JSON has no NaN or infinity; such a number is written as `null`.
+    public var canonicalBytes: [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(256)
+        write(into: &bytes)
+        return bytes
+    }
+
+    private func write(into bytes: inout [UInt8]) {
         switch self {
-        case .null: text += "null"
-        case .bool(let value): text += value ? "true" : "false"
+        case .null: bytes.append(contentsOf: "null".utf8)
+        case .bool(let value): bytes.append(contentsOf: (value ? "true" : "false").utf8)
         case .number(let value):
-            if let whole = Int64(exactly: value) { text += String(whole) } else { text += String(value) }
-        case .string(let value): Self.writeString(value, into: &text)
+            if let whole = Int64(exactly: value) {
+                bytes.append(contentsOf: String(whole).utf8)
+            } else if value.isFinite {
+                bytes.append(contentsOf: String(value).utf8)
+            } else {
+                bytes.append(contentsOf: "null".utf8)
+            }
+        case .string(let value): Self.write(value, into: &bytes)
         case .array(let values):
-            text += "["
+            bytes.append(UInt8(ascii: "["))
             for (index, value) in values.enumerated() {
-                if index > 0 { text += "," }
-                value.writeCanonical(into: &text)
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                value.write(into: &bytes)
             }
-            text += "]"
+            bytes.append(UInt8(ascii: "]"))
         case .object(let members):
-            text += "{"
-            for (index, key) in members.keys.sorted().enumerated() {
-                if index > 0 { text += "," }
-                Self.writeString(key, into: &text)
-                text += ":"
-                members[key]!.writeCanonical(into: &text)
+            bytes.append(UInt8(ascii: "{"))
+            for (index, member) in members.sorted(by: { $0.key < $1.key }).enumerated() {
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                Self.write(member.key, into: &bytes)
+                bytes.append(UInt8(ascii: ":"))
+                member.value.write(into: &bytes)
             }
-            text += "}"
+            bytes.append(UInt8(ascii: "}"))
         }
     }
 
-    private static func writeString(_ value: String, into text: inout String) {
-        text += "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": text += "\\\""
-            case "\\": text += "\\\\"
-            case _ where scalar.value < 0x20: text += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
-            default: text.unicodeScalars.append(scalar)
+    private static func write(_ string: String, into bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in string.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+                bytes.append(UInt8(ascii: "\\"))
+                bytes.append(byte)
+            case ..<0x20:
+                bytes.append(contentsOf: "\\u00".utf8)
+                bytes.append(hexDigits[Int(byte >> 4)])
+                bytes.append(hexDigits[Int(byte & 0x0F)])
+            default:
+                bytes.append(byte)
             }
         }
-        text += "\""
+        bytes.append(UInt8(ascii: "\""))
     }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 }
 
 extension JSONValue: Codable {

@@ -42,11 +42,11 @@ struct ChatController: Sendable {
             guard case .bool(let flag) = cache else { throw APIError(.badRequest, "cache: expected true or false") }
             cacheable = cacheable && flag
             body["cache"] = nil
-            forwarded = try Self.encode(body)
+            forwarded = Self.encode(body)
         }
         if body["model"] == nil {
             body["model"] = .string(defaultModel)
-            forwarded = try Self.encode(body)
+            forwarded = Self.encode(body)
         }
         let streaming = body["stream"] == .bool(true)
 
@@ -195,8 +195,8 @@ struct ChatController: Sendable {
         return TokenEstimate.prompt(bytes: bytes) + answerTokens
     }
 
-    static func encode(_ body: [String: JSONValue]) throws -> ByteBuffer {
-        ByteBuffer(bytes: try JSONBody.encoder.encode(body))
+    static func encode(_ body: [String: JSONValue]) -> ByteBuffer {
+        ByteBuffer(bytes: JSONValue.object(body).canonicalBytes)
     }
 
     /// The client's response to a whole upstream answer, and the body it carries: the

@@ -46,6 +46,20 @@ import Testing
         #expect(value["created"]?.int == 1)
     }
 
+    @Test(arguments: [
+        ("0", 0.0), ("-7", -7.0), ("123456789012345", 123_456_789_012_345.0), ("1234567890123456789", 1_234_567_890_123_456_789.0),
+        ("2.5", 2.5), ("-0.125", -0.125), ("3e2", 300.0), ("1E-2", 0.01), ("12.0", 12.0), ("9007199254740993", 9_007_199_254_740_993.0),
+    ])
+    func readsNumbersShortAndLong(json: String, expected: Double) throws {
+        #expect(try JSONValue.parse(json) == .number(expected))
+        #expect(try JSONValue.parse("[\(json)]") == .array([.number(expected)]))
+    }
+
+    @Test func minusZeroKeepsItsSign() throws {
+        let value = try #require(try JSONValue.parse("-0").double)
+        #expect(value == 0 && value.sign == .minus)
+    }
+
     @Test func deepNestingIsRefusedNotACrash() {
         let deep = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
         #expect(throws: JSONParseError.self) { try JSONValue.parse(deep) }
@@ -74,5 +88,22 @@ import Testing
         #expect(a.canonicalText != c.canonicalText)
         // A string that looks like the text of another value stays a string.
         #expect(JSONValue.array([.string("1,2")]).canonicalText != JSONValue.array([.number(1), .number(2)]).canonicalText)
+    }
+
+    @Test func bytesAreTheTextAndParseBackToTheValue() throws {
+        let value = JSONValue.object([
+            "text": .string("tab\t nul\u{0} unit\u{1F} é 😀 \"q\" \\ /"),
+            "numbers": .array([.number(16), .number(-2.5), .number(1e300), .number(0.1)]),
+            "nested": .object(["z": .null, "a": .bool(false)]),
+        ])
+        #expect(value.canonicalText == String(decoding: value.canonicalBytes, as: UTF8.self))
+        #expect(value.canonicalText.contains(#""tab\u0009 nul\u0000 unit\u001f é 😀 \"q\" \\ /""#))
+        #expect(try JSONValue.parse(value.canonicalText) == value)
+        let reference = try JSONSerialization.jsonObject(with: Data(value.canonicalBytes)) as? [String: Any]
+        #expect(reference?["text"] as? String == "tab\t nul\u{0} unit\u{1F} é 😀 \"q\" \\ /")
+    }
+
+    @Test func numbersJSONCannotHoldAreWrittenAsNull() {
+        #expect(JSONValue.array([.number(.nan), .number(.infinity), .number(-.infinity)]).canonicalText == "[null,null,null]")
     }
 }
