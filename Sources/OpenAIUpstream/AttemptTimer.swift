@@ -42,16 +42,18 @@ final class AttemptTimer: Sendable {
     func expire() async throws -> TaskResult {
         while true {
             let (lastEvent, answer) = state.withLock { ($0.lastEvent, $0.answer) }
-            var deadline = (lastEvent ?? start) + timeout
-            var cause = lastEvent == nil
-                ? "timed out after \(Self.format(timeout))"
-                : "no token for \(Self.format(timeout))"
-            if let limit, start + limit < deadline {
-                deadline = start + limit
-                cause = "timed out after \(Self.format(limit))"
-            }
+            let byGap = (lastEvent ?? start) + timeout
+            let byLimit = limit.map { start + $0 }
+            let deadline = byLimit.map { min($0, byGap) } ?? byGap
             if ContinuousClock.now >= deadline {
                 if let answer { return answer }
+                let cause = if let limit, let byLimit, byLimit < byGap {
+                    "timed out after \(Self.format(limit))"
+                } else if lastEvent == nil {
+                    "timed out after \(Self.format(timeout))"
+                } else {
+                    "no token for \(Self.format(timeout))"
+                }
                 throw UpstreamError(.timedOut, message: cause)
             }
             try await Task.sleep(until: deadline, clock: .continuous)

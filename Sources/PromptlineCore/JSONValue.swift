@@ -120,6 +120,7 @@ public enum JSONValue: Sendable, Hashable {
                 index += 1
                 return .object(members)
             }
+            members.reserveCapacity(8)  // most objects have a few keys: one allocation, no rehashing
             while true {
                 skipWhitespace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a key") }
