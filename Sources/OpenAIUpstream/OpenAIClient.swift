@@ -112,7 +112,7 @@ public final class OpenAIClient: ChatBackend {
         var pool = HTTPClient.Configuration.ConnectionPool()
         pool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(1, configuration.maxConnections)
         pool.retryConnectionEstablishment = configuration.retryConnectionEstablishment
-        let httpConfiguration = HTTPClient.Configuration(
+        var httpConfiguration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,  // a redirect must not carry the key elsewhere
             // The read timeout is a backstop for a stall in a relayed answer's body. It is
             // twice the timeout so that a worker's own timer, which names the cause, always
@@ -120,6 +120,9 @@ public final class OpenAIClient: ChatBackend {
             timeout: .init(connect: TimeAmount(configuration.timeout), read: TimeAmount(configuration.timeout * 2 + .seconds(1))),
             connectionPool: pool
         )
+        // Promptline bootstraps no tracer, and a span per call (even the no-op tracer's)
+        // cost about 5% of a worker's CPU time.
+        httpConfiguration.tracing.tracer = nil
         let httpClient = HTTPClient(
             eventLoopGroup: eventLoopGroup, configuration: httpConfiguration, backgroundActivityLogger: logger
         )
