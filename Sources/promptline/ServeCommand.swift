@@ -75,7 +75,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         LoggingSystem.bootstrap { label in
             var handler: any LogHandler = switch settings.logFormat {
-            case .text: StreamLogHandler.standardError(label: label)
+            case .text: DeferredMetadataLogHandler(StreamLogHandler.standardError(label: label))
             case .json: JSONLogHandler.standardError(label: label)
             }
             handler.logLevel = settings.logLevel
