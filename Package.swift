@@ -31,7 +31,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // The OpenAI-compatible chat-completions client (AsyncHTTPClient, SSE parsing).
+        // The OpenAI-compatible chat-completions client (its own keep-alive HTTP/1.1 pool on NIO, SSE parsing).
         .target(
             name: "OpenAIUpstream",
             dependencies: [
@@ -39,6 +39,8 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]

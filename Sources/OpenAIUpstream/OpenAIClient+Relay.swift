@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
 import PromptlineCore
@@ -9,7 +8,7 @@ public struct RelayedResponse: Sendable {
         /// The whole body, read.
         case whole(ByteBuffer)
         /// A `text/event-stream` still arriving; read it with ``OpenAIClient/relayEvents(of:write:)``.
-        case events(HTTPClientResponse.Body)
+        case events(UpstreamBody)
     }
 
     public var status: Int
@@ -27,22 +26,11 @@ extension OpenAIClient {
     ///
     /// - Throws: ``UpstreamError`` when no answer came (connection failed, timed out).
     public func relay(_ method: HTTPMethod, path: String, body: ByteBuffer?, streaming: Bool) async throws -> RelayedResponse {
-        var request = HTTPClientRequest(url: base + path)
-        request.method = method
-        request.headers = headers
-        request.headers.replaceOrAdd(name: "accept", value: streaming ? "text/event-stream" : "application/json")
-        if let body { request.body = .bytes(body) }
-        let prepared = request
         let start = ContinuousClock.now
         do {
-            let response: HTTPClientResponse
-            do {
-                // AsyncHTTPClient's deadline bounds the wait for the answer's head, and the
-                // client's read timeout a stall in its body.
-                response = try await httpClient.execute(prepared, timeout: TimeAmount(configuration.timeout))
-            } catch {
-                throw Task.isCancelled ? CancellationError() : UpstreamError.transport(error, endpoint: endpoint)
-            }
+            let response = try await send(
+                method, path: path, accept: streaming ? "text/event-stream" : "application/json", body: body, timeout: configuration.timeout
+            )
             let answer = try await relayed(response, streaming: streaming)
             metrics.call(since: start, failure: answer.failure)
             return answer
@@ -53,9 +41,9 @@ extension OpenAIClient {
         }
     }
 
-    private func relayed(_ response: HTTPClientResponse, streaming: Bool) async throws -> RelayedResponse {
-        let status = Int(response.status.code)
-        let contentType = response.headers.first(name: "content-type")
+    private func relayed(_ response: UpstreamResponse, streaming: Bool) async throws -> RelayedResponse {
+        let status = Int(response.head.status.code)
+        let contentType = response.head.headers.first(name: "content-type")
         let success = (200..<300).contains(status)
         if success, streaming, !(contentType?.lowercased().contains("json") ?? false) {
             return RelayedResponse(status: status, contentType: contentType, body: .events(response.body))
@@ -70,7 +58,7 @@ extension OpenAIClient {
             throw Task.isCancelled ? CancellationError() : UpstreamError.transport(error, endpoint: endpoint)
         }
         let failure = success ? nil : UpstreamError.httpStatus(
-            status, reason: response.status.reasonPhrase, headers: response.headers, body: bytes
+            status, reason: response.head.status.reasonPhrase, headers: response.head.headers, body: bytes
         )
         return RelayedResponse(status: status, contentType: contentType, body: .whole(bytes), failure: failure)
     }
@@ -81,7 +69,7 @@ extension OpenAIClient {
     /// - Throws: ``UpstreamError`` `.timedOut` when no event arrives within the timeout, and
     ///   `.incompleteStream` when the stream ends before `[DONE]`; what was relayed until then
     ///   stays relayed. Errors thrown by `write` (the client went away) end the relay.
-    public func relayEvents(of body: HTTPClientResponse.Body, write: (ByteBuffer) async throws -> Void) async throws {
+    public func relayEvents(of body: UpstreamBody, write: (ByteBuffer) async throws -> Void) async throws {
         do {
             try await forwardEvents(of: body, write: write)
         } catch let error as UpstreamError {
@@ -90,7 +78,7 @@ extension OpenAIClient {
         }
     }
 
-    private func forwardEvents(of body: HTTPClientResponse.Body, write: (ByteBuffer) async throws -> Void) async throws {
+    private func forwardEvents(of body: UpstreamBody, write: (ByteBuffer) async throws -> Void) async throws {
         let timer = AttemptTimer(timeout: configuration.timeout, limit: nil)
         timer.eventArrived()
         let (chunks, source) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()

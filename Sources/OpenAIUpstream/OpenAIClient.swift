@@ -1,9 +1,9 @@
-import AsyncHTTPClient
 import CoreMetrics
 import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import PromptlineCore
 import Synchronization
 
@@ -11,9 +11,9 @@ import Synchronization
 /// Ollama, llama.cpp's server, …), the ``ChatBackend`` the workers send tasks to.
 ///
 /// One client is meant to live as long as the process and to serve every worker at once:
-/// it keeps a pool of up to ``Configuration/maxConnections`` HTTP/1 connections to the
-/// upstream (HTTP/2 is used when the upstream offers it over TLS). Call ``shutdown()``
-/// before the process ends.
+/// it keeps a pool of up to ``Configuration/maxConnections`` keep-alive HTTP/1.1
+/// connections to the upstream (``UpstreamConnectionPool``). Call ``shutdown()`` before the
+/// process ends.
 ///
 /// A call streams the answer by default (`stream: true`), reporting progress per token,
 /// and succeeds only with a whole answer. Every failure is thrown as an ``UpstreamError``
@@ -36,19 +36,13 @@ public final class OpenAIClient: ChatBackend {
         /// Connections per upstream host. Calls beyond it wait for a free connection, and
         /// that wait counts against ``timeout``: set it to at least the number of workers.
         public var maxConnections: Int
-        /// When a connection cannot be made, retry making it (with backoff, until ``timeout``)
-        /// instead of failing the calls waiting for it at once. Off by default: the workers'
-        /// retry policy retries those calls, and "connection refused" is reported at once.
-        public var retryConnectionEstablishment: Bool
-
         public init(
             baseURL: String = "https://api.openai.com/v1",
             apiKey: String? = nil,
             timeout: Duration = .seconds(30),
             maximumStreamDuration: Duration? = nil,
             streaming: Bool = true,
-            maxConnections: Int = 64,
-            retryConnectionEstablishment: Bool = false
+            maxConnections: Int = 64
         ) {
             self.baseURL = baseURL
             self.apiKey = apiKey
@@ -56,7 +50,6 @@ public final class OpenAIClient: ChatBackend {
             self.maximumStreamDuration = maximumStreamDuration
             self.streaming = streaming
             self.maxConnections = maxConnections
-            self.retryConnectionEstablishment = retryConnectionEstablishment
         }
 
         /// What is wrong with this configuration, one line per problem; empty when it is usable.
@@ -88,73 +81,39 @@ public final class OpenAIClient: ChatBackend {
     static let maximumErrorBodyBytes = 64 << 10
 
     public let configuration: Configuration
-    let httpClient: HTTPClient
-    private let ownsHTTPClient: Bool
-    private let isShutDown = Mutex(false)
+    let pool: UpstreamConnectionPool?
     private let logger: Logger
     let metrics: UpstreamMetrics
-    /// The base URL without a trailing slash.
-    let base: String
-    /// `{baseURL}/chat/completions`.
-    private let url: String
+    /// The base URL's path without a trailing slash (`/v1`); requests go to `{basePath}{path}`.
+    let basePath: String
     /// The upstream's `host:port`, for messages.
     let endpoint: String
     let headers: HTTPHeaders
 
     /// Creates a client with its own connection pool, sized by the configuration.
     /// `metricsFactory` receives each call's duration and each failure's class.
-    public convenience init(
+    public init(
         configuration: Configuration,
-        eventLoopGroup: any EventLoopGroup = HTTPClient.defaultEventLoopGroup,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "promptline.upstream"),
         metricsFactory: any MetricsFactory = MetricsSystem.factory
-    ) {
-        var pool = HTTPClient.Configuration.ConnectionPool()
-        pool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(1, configuration.maxConnections)
-        pool.retryConnectionEstablishment = configuration.retryConnectionEstablishment
-        var httpConfiguration = HTTPClient.Configuration(
-            redirectConfiguration: .disallow,  // a redirect must not carry the key elsewhere
-            // The read timeout is a backstop for a stall in a relayed answer's body. It is
-            // twice the timeout so that a worker's own timer, which names the cause, always
-            // fires first, even on a loaded machine.
-            timeout: .init(connect: TimeAmount(configuration.timeout), read: TimeAmount(configuration.timeout * 2 + .seconds(1))),
-            connectionPool: pool
-        )
-        // Promptline bootstraps no tracer, and a span per call (even the no-op tracer's)
-        // cost about 5% of a worker's CPU time.
-        httpConfiguration.tracing.tracer = nil
-        let httpClient = HTTPClient(
-            eventLoopGroup: eventLoopGroup, configuration: httpConfiguration, backgroundActivityLogger: logger
-        )
-        self.init(configuration: configuration, httpClient: httpClient, ownsHTTPClient: true, logger: logger, metricsFactory: metricsFactory)
-    }
-
-    /// Creates a client on an `HTTPClient` someone else owns and shuts down. Its pool and
-    /// timeouts apply; ``Configuration/maxConnections`` does not.
-    public convenience init(
-        configuration: Configuration,
-        httpClient: HTTPClient,
-        logger: Logger = Logger(label: "promptline.upstream"),
-        metricsFactory: any MetricsFactory = MetricsSystem.factory
-    ) {
-        self.init(configuration: configuration, httpClient: httpClient, ownsHTTPClient: false, logger: logger, metricsFactory: metricsFactory)
-    }
-
-    private init(
-        configuration: Configuration, httpClient: HTTPClient, ownsHTTPClient: Bool, logger: Logger, metricsFactory: any MetricsFactory
     ) {
         self.configuration = configuration
-        self.httpClient = httpClient
-        self.ownsHTTPClient = ownsHTTPClient
         self.logger = logger
         self.metrics = UpstreamMetrics(factory: metricsFactory)
-        var base = configuration.baseURL
-        while base.hasSuffix("/") { base.removeLast() }
-        self.base = base
-        self.url = base + "/chat/completions"
-        self.endpoint = Self.endpoint(of: base)
+        let origin = UpstreamOrigin(configuration.baseURL)
+        self.basePath = origin?.path ?? ""
+        self.endpoint = origin?.endpoint ?? "the upstream"
+        // No pool when the URL or the TLS setup is unusable: every call then fails, naming why.
+        self.pool = origin.flatMap { origin in
+            try? UpstreamConnectionPool(
+                configuration: .init(origin: origin, maxConnections: max(1, configuration.maxConnections), connectTimeout: configuration.timeout),
+                group: eventLoopGroup
+            )
+        }
 
         var headers = HTTPHeaders()
+        headers.add(name: "host", value: endpoint)
         headers.add(name: "content-type", value: "application/json")
         headers.add(name: "accept", value: configuration.streaming ? "text/event-stream" : "application/json")
         headers.add(name: "user-agent", value: "promptline")
@@ -164,14 +123,28 @@ public final class OpenAIClient: ChatBackend {
         self.headers = headers
     }
 
-    /// Closes the connections, if the client owns its `HTTPClient`. Calls in flight fail.
+    /// Closes the idle connections and refuses new calls. Calls in flight finish or fail.
     public func shutdown() async throws {
-        guard ownsHTTPClient else { return }
-        let first = isShutDown.withLock { done in
-            defer { done = true }
-            return !done
+        pool?.shutdown()
+    }
+
+    /// Sends one request to `{basePath}{path}`; answers when the response's head arrived.
+    /// The head must come within the timeout, and the body may not stall for twice that (a
+    /// backstop: a worker's own timer, which names the cause, fires first).
+    func send(_ method: HTTPMethod, path: String, accept: String, body: ByteBuffer?, timeout: Duration) async throws -> UpstreamResponse {
+        guard let pool else {
+            throw UpstreamError(.connectionFailed, message: "the upstream URL \(configuration.baseURL) is not usable")
         }
-        if first { try await httpClient.shutdown() }
+        var head = HTTPRequestHead(version: .http1_1, method: method, uri: basePath + path, headers: headers)
+        head.headers.replaceOrAdd(name: "accept", value: accept)
+        if let body { head.headers.add(name: "content-length", value: String(body.readableBytes)) }
+        do {
+            return try await pool.send(
+                head, body: body, deadline: .now() + TimeAmount(timeout), stallTimeout: TimeAmount(configuration.timeout * 2 + .seconds(1))
+            )
+        } catch {
+            throw Task.isCancelled ? CancellationError() : UpstreamError.transport(error, endpoint: endpoint)
+        }
     }
 
     public func complete(_ request: ChatRequest, progress: @escaping @Sendable (Int) -> Void) async throws -> TaskResult {
@@ -184,7 +157,7 @@ public final class OpenAIClient: ChatBackend {
         )
         let start = ContinuousClock.now
         do {
-            // The call races its timer: AsyncHTTPClient's deadline ends when the response
+            // The call races its timer: the transport's deadline ends when the response
             // head arrives, so it cannot bound the reading of a streamed body.
             let result = try await withThrowingTaskGroup(of: TaskResult.self) { group in
                 group.addTask { try await self.send(body, timer: timer, progress: progress) }
@@ -207,27 +180,19 @@ public final class OpenAIClient: ChatBackend {
 
     /// One POST and the reading of its answer. Throws ``UpstreamError`` or `CancellationError`.
     private func send(_ body: ByteBuffer, timer: AttemptTimer, progress: @escaping @Sendable (Int) -> Void) async throws -> TaskResult {
-        var request = HTTPClientRequest(url: url)
-        request.method = .POST
-        request.headers = headers
-        request.body = .bytes(body)
-
-        let response: HTTPClientResponse
-        do {
-            // A second past our own timer, which names the timeout; this one is only a backstop.
-            response = try await httpClient.execute(request, timeout: TimeAmount(configuration.timeout + .seconds(1)))
-        } catch {
-            throw Task.isCancelled ? CancellationError() : UpstreamError.transport(error, endpoint: endpoint)
-        }
-
-        guard (200..<300).contains(response.status.code) else {
+        // A second past our own timer, which names the timeout; this one is only a backstop.
+        let response = try await send(
+            .POST, path: "/chat/completions", accept: configuration.streaming ? "text/event-stream" : "application/json",
+            body: body, timeout: configuration.timeout + .seconds(1)
+        )
+        guard (200..<300).contains(response.head.status.code) else {
             let errorBody = try? await response.body.collect(upTo: Self.maximumErrorBodyBytes)
             try Task.checkCancellation()
             throw UpstreamError.httpStatus(
-                Int(response.status.code), reason: response.status.reasonPhrase, headers: response.headers, body: errorBody
+                Int(response.head.status.code), reason: response.head.status.reasonPhrase, headers: response.head.headers, body: errorBody
             )
         }
-        let contentType = response.headers.first(name: "content-type")?.lowercased() ?? ""
+        let contentType = response.head.headers.first(name: "content-type")?.lowercased() ?? ""
         if configuration.streaming && !contentType.contains("json") {
             return try await readStream(response.body, timer: timer, progress: progress)
         }
@@ -235,7 +200,7 @@ public final class OpenAIClient: ChatBackend {
     }
 
     /// Reads a whole `chat.completion` body.
-    private func readAnswer(_ body: HTTPClientResponse.Body) async throws -> TaskResult {
+    private func readAnswer(_ body: UpstreamBody) async throws -> TaskResult {
         let bytes: ByteBuffer
         do {
             bytes = try await body.collect(upTo: Self.maximumAnswerBytes)
@@ -263,7 +228,7 @@ public final class OpenAIClient: ChatBackend {
 
     /// Reads a `text/event-stream` body, event by event, until `[DONE]` and the body's end.
     private func readStream(
-        _ body: HTTPClientResponse.Body, timer: AttemptTimer, progress: @escaping @Sendable (Int) -> Void
+        _ body: UpstreamBody, timer: AttemptTimer, progress: @escaping @Sendable (Int) -> Void
     ) async throws -> TaskResult {
         var parser = ServerSentEventParser()
         var answer = ChatStreamAccumulator()
@@ -312,9 +277,7 @@ public final class OpenAIClient: ChatBackend {
 
     /// `host:port` of a URL, with the scheme's default port.
     static func endpoint(of url: String) -> String {
-        guard let parsed = URL(string: url), let host = parsed.host, !host.isEmpty else { return "the upstream" }
-        let port = parsed.port ?? (parsed.scheme?.lowercased() == "https" ? 443 : 80)
-        return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        UpstreamOrigin(url)?.endpoint ?? "the upstream"
     }
 }
 
@@ -331,7 +294,7 @@ extension OpenAIClient.Configuration: CustomStringConvertible, CustomReflectable
             children: [
                 "baseURL": baseURL, "apiKey": apiKey == nil ? "none" : "set", "timeout": timeout,
                 "maximumStreamDuration": maximumStreamDuration as Any, "streaming": streaming,
-                "maxConnections": maxConnections, "retryConnectionEstablishment": retryConnectionEstablishment,
+                "maxConnections": maxConnections,
             ],
             displayStyle: .struct
         )
