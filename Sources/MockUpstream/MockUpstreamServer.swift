@@ -118,6 +118,19 @@ public final class MockUpstreamServer: Sendable {
         state.reset()
     }
 
+    /// The connections accepted since the start, open or closed.
+    public var connectionsAccepted: Int {
+        connections.accepted.load(ordering: .relaxed)
+    }
+
+    /// Closes every open connection, as an upstream's keep-alive timeout does; keeps listening.
+    public func closeConnections() async {
+        let open = connections.channels.withLock { Array($0.values) }
+        for connection in open {
+            try? await connection.close()
+        }
+    }
+
     /// Stops listening and closes every open connection. Calling it again does nothing.
     public func shutdown() async throws {
         do {
@@ -161,8 +174,10 @@ public final class MockUpstreamServer: Sendable {
 /// The open connections of one server, so that shutdown can close them.
 final class ConnectionRegistry: Sendable {
     let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
+    let accepted = Atomic(0)
 
     func add(_ channel: any Channel) {
+        accepted.add(1, ordering: .relaxed)
         let key = ObjectIdentifier(channel)
         channels.withLock { $0[key] = channel }
         channel.closeFuture.whenComplete { [self] _ in

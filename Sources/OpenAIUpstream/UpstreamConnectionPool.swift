@@ -54,8 +54,26 @@ final class UpstreamConnectionPool: Sendable {
     ///   - stallTimeout: the longest the body may go without a byte.
     /// - Throws: ``UpstreamError`` `.timedOut`, NIO's connection errors, `CancellationError`.
     func send(_ head: HTTPRequestHead, body: ByteBuffer?, deadline: NIODeadline, stallTimeout: TimeAmount) async throws -> UpstreamResponse {
-        let connection = try await acquire(deadline: deadline)
-        return try await connection.send(head, body: body, deadline: deadline, stallTimeout: stallTimeout)
+        while true {
+            let (connection, reused) = try await acquire(deadline: deadline)
+            do {
+                return try await connection.send(head, body: body, deadline: deadline, stallTimeout: stallTimeout)
+            } catch {
+                // An idle connection the upstream closed (its keep-alive timeout) as the request
+                // went out: the upstream never read it. Send it again, on another connection;
+                // each such connection is closed on the way, so this ends with a new one.
+                guard reused, Self.isClosedBeforeAnswer(error) else { throw error }
+            }
+        }
+    }
+
+    /// Whether `error` says the connection was gone, rather than that the upstream failed.
+    static func isClosedBeforeAnswer(_ error: any Error) -> Bool {
+        switch error {
+        case ChannelError.eof, ChannelError.ioOnClosedChannel, ChannelError.alreadyClosed: true
+        case let error as IOError: [ECONNRESET, EPIPE].contains(error.errnoCode)
+        default: false
+        }
     }
 
     /// Closes every idle connection and refuses new calls; calls in flight finish or fail.
@@ -79,7 +97,8 @@ final class UpstreamConnectionPool: Sendable {
         case wait
     }
 
-    private func acquire(deadline: NIODeadline) async throws -> UpstreamConnection {
+    /// A connection for one exchange, and whether it served one before.
+    private func acquire(deadline: NIODeadline) async throws -> (UpstreamConnection, reused: Bool) {
         while true {
             let next: Next = try state.withLock { state in
                 guard !state.isShutDown else { throw Self.shutDownError }
@@ -92,15 +111,15 @@ final class UpstreamConnectionPool: Sendable {
             }
             switch next {
             case .use(let connection):
-                if connection.isActive { return connection }
+                if connection.isActive { return (connection, true) }
                 // Closed while idle; its close is being counted. Look again.
             case .open:
-                return try await open(deadline: deadline)
+                return (try await open(deadline: deadline), false)
             case .wait:
                 if let connection = try await waitForTurn(deadline: deadline) {
-                    if connection.isActive { return connection }
+                    if connection.isActive { return (connection, true) }
                 } else {
-                    return try await open(deadline: deadline)
+                    return (try await open(deadline: deadline), false)
                 }
             }
         }
@@ -151,6 +170,7 @@ final class UpstreamConnectionPool: Sendable {
             try await withCheckedThrowingContinuation { continuation in
                 let refused: (any Error)? = state.withLock { state in
                     if state.isShutDown { return Self.shutDownError }
+                    if Task.isCancelled { return CancellationError() }
                     state.waiters.append((id, continuation))
                     return nil
                 }
@@ -386,8 +406,10 @@ final class UpstreamExchangeHandler: ChannelInboundHandler, RemovableChannelHand
         case .end:
             current = nil
             exchange.timer?.cancel()
-            exchange.bodyPieces.finish()
+            // Back in the pool before the reader hears of the end, so that its next call
+            // finds this connection idle.
             exchange.done(exchange.keepAlive)
+            exchange.bodyPieces.finish()
         }
     }
 

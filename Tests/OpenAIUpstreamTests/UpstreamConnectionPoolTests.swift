@@ -1,0 +1,146 @@
+import Foundation
+import MockUpstream
+import NIOCore
+import PromptlineCore
+import Synchronization
+import Testing
+
+@testable import OpenAIUpstream
+
+/// The client's own connection pool, watched from the mock upstream's side.
+@Suite struct UpstreamConnectionPoolTests {
+    static func withMock(
+        maxConnections: Int = 8, streaming: Bool = true, _ body: (OpenAIClient, MockUpstreamServer) async throws -> Void
+    ) async throws {
+        var mockConfiguration = MockUpstreamConfiguration()
+        mockConfiguration.port = 0
+        let mock = try await MockUpstreamServer.start(mockConfiguration)
+        let client = OpenAIClient(configuration: .init(
+            baseURL: "http://127.0.0.1:\(mock.port)/v1", timeout: .seconds(10), streaming: streaming, maxConnections: maxConnections
+        ))
+        defer { Task { try? await client.shutdown(); try? await mock.shutdown() } }
+        try await body(client, mock)
+    }
+
+    static func chatBody(_ prompt: String, stream: Bool = false) -> ByteBuffer {
+        ByteBuffer(bytes: JSONValue.object([
+            "model": .string("mock-model"), "stream": .bool(stream),
+            "messages": .array([.object(["role": .string("user"), "content": .string(prompt)])]),
+        ]).canonicalBytes)
+    }
+
+    @Test(arguments: [true, false])
+    func callsInTurnShareOneConnection(streaming: Bool) async throws {
+        try await Self.withMock(streaming: streaming) { client, mock in
+            for index in 0..<20 {
+                let result = try await client.complete(OpenAIClientIntegrationTests.request("turn \(index)")) { _ in }
+                #expect(result.content == "echo: turn \(index)")
+            }
+            let relayed = try await client.relay(.POST, path: "/chat/completions", body: Self.chatBody("relayed"), streaming: false)
+            #expect(relayed.status == 200)
+            #expect(mock.connectionsAccepted == 1)
+        }
+    }
+
+    @Test func concurrentCallsWaitForTheLimitsConnections() async throws {
+        try await Self.withMock(maxConnections: 2) { client, mock in
+            try await withThrowingTaskGroup(of: Bool.self) { group in
+                for index in 0..<12 {
+                    group.addTask {
+                        let result = try await client.complete(OpenAIClientIntegrationTests.request("slow \(index) [[mock:latency_ms=50]]")) { _ in }
+                        return result.content.hasPrefix("echo: slow \(index)")
+                    }
+                }
+                var answered = 0
+                for try await right in group where right { answered += 1 }
+                #expect(answered == 12)
+            }
+            #expect(mock.connectionsAccepted == 2)
+        }
+    }
+
+    @Test func aWaitForAConnectionCountsAgainstTheTimeout() async throws {
+        var mockConfiguration = MockUpstreamConfiguration()
+        mockConfiguration.port = 0
+        let mock = try await MockUpstreamServer.start(mockConfiguration)
+        let client = OpenAIClient(configuration: .init(
+            baseURL: "http://127.0.0.1:\(mock.port)/v1", timeout: .milliseconds(600), streaming: false, maxConnections: 1
+        ))
+        // A stream in progress holds the only connection.
+        let holding = try await client.relay(
+            .POST, path: "/chat/completions", body: Self.chatBody("a b c d e f g h [[mock:token_delay_ms=200]]", stream: true), streaming: true
+        )
+        do {
+            _ = try await client.relay(.POST, path: "/chat/completions", body: Self.chatBody("next"), streaming: false)
+            Issue.record("the second call should have timed out waiting for the only connection")
+        } catch let error as UpstreamError {
+            #expect(error.code == .timedOut)
+            #expect(error.message == "timed out waiting for a free connection to 127.0.0.1:\(mock.port)")
+        }
+        withExtendedLifetime(holding) {}
+        try await client.shutdown()
+        try await mock.shutdown()
+    }
+
+    @Test func anAbandonedStreamClosesItsConnectionAndTheNextCallGetsAnother() async throws {
+        try await Self.withMock(maxConnections: 1) { client, mock in
+            let relayed = try await client.relay(
+                .POST, path: "/chat/completions", body: Self.chatBody("one two three four five six [[mock:token_delay_ms=100]]", stream: true),
+                streaming: true
+            )
+            guard case .events(let body) = relayed.body else {
+                Issue.record("expected a stream")
+                return
+            }
+            var iterator = body.makeAsyncIterator()
+            #expect(try await iterator.next() != nil)
+            // Dropped here, half-read.
+        }
+        try await Self.withMock(maxConnections: 1) { client, mock in
+            do {
+                let relayed = try await client.relay(
+                    .POST, path: "/chat/completions", body: Self.chatBody("a b c d e f [[mock:token_delay_ms=100]]", stream: true),
+                    streaming: true
+                )
+                guard case .events(let body) = relayed.body else { return }
+                var iterator = body.makeAsyncIterator()
+                _ = try await iterator.next()
+            }
+            let result = try await client.complete(OpenAIClientIntegrationTests.request("after")) { _ in }
+            #expect(result.content == "echo: after")
+            #expect(mock.connectionsAccepted == 2)
+        }
+    }
+
+    @Test func idleConnectionsTheUpstreamClosedAreNotAFailure() async throws {
+        try await Self.withMock(maxConnections: 4) { client, mock in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<4 {
+                    group.addTask { _ = try await client.complete(OpenAIClientIntegrationTests.request("warm \(index) [[mock:latency_ms=30]]")) { _ in } }
+                }
+                try await group.waitForAll()
+            }
+            let warmed = mock.connectionsAccepted
+            for round in 0..<5 {
+                await mock.closeConnections()
+                let result = try await client.complete(OpenAIClientIntegrationTests.request("after close \(round)")) { _ in }
+                #expect(result.content == "echo: after close \(round)")
+            }
+            #expect(mock.connectionsAccepted > warmed)
+        }
+    }
+
+    @Test func aShutDownClientRefusesCalls() async throws {
+        try await Self.withMock { client, _ in
+            _ = try await client.complete(OpenAIClientIntegrationTests.request("before")) { _ in }
+            try await client.shutdown()
+            do {
+                _ = try await client.complete(OpenAIClientIntegrationTests.request("after")) { _ in }
+                Issue.record("a shut-down client answered")
+            } catch let error as UpstreamError {
+                #expect(error.code == .connectionFailed)
+                #expect(error.message == "the upstream client is shut down")
+            }
+        }
+    }
+}
