@@ -59,19 +59,20 @@ final class UpstreamConnectionPool: Sendable {
             do {
                 return try await connection.send(head, body: body, deadline: deadline, stallTimeout: stallTimeout)
             } catch {
-                // An idle connection the upstream closed (its keep-alive timeout) as the request
-                // went out: the upstream never read it. Send it again, on another connection;
-                // each such connection is closed on the way, so this ends with a new one.
-                guard reused, Self.isClosedBeforeAnswer(error) else { throw error }
+                // An idle connection the upstream had closed (its keep-alive timeout) as the
+                // request went out: the upstream did not read it. Send it again on another
+                // connection; each such connection is gone on the way, so this ends with a new one.
+                guard reused, Self.wasClosedByKeepAlive(error) else { throw error }
             }
         }
     }
 
-    /// Whether `error` says the connection was gone, rather than that the upstream failed.
-    static func isClosedBeforeAnswer(_ error: any Error) -> Bool {
+    /// Whether `error` is a connection that had ended cleanly (or was found closed) before
+    /// any answer: how an upstream's keep-alive timeout looks. A reset is not: an upstream
+    /// that resets a connection with a request on it has failed that request.
+    static func wasClosedByKeepAlive(_ error: any Error) -> Bool {
         switch error {
         case ChannelError.eof, ChannelError.ioOnClosedChannel, ChannelError.alreadyClosed: true
-        case let error as IOError: [ECONNRESET, EPIPE].contains(error.errnoCode)
         default: false
         }
     }
