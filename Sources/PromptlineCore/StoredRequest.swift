@@ -15,8 +15,10 @@ public enum StoredRequest {
         return request.messages[0].content
     }
 
-    /// The request's messages (and parameters) as JSON, when it is not a bare prompt; `nil` otherwise.
-    public static func messagesJSON(of request: ChatRequest) throws -> String? {
+    /// The JSON a store keeps for a request that is not a bare prompt (its messages, and its
+    /// parameters and cache opt-out when it has them); `nil` for a bare prompt.
+    /// ``request(model:maxTokens:temperature:prompt:json:)`` reads it back.
+    public static func json(of request: ChatRequest) throws -> String? {
         guard prompt(of: request) == nil else { return nil }
         let data: Data
         if request.parameters.isEmpty && request.cacheable {

@@ -105,7 +105,7 @@ public final class RedisTaskStore: TaskStore, Service {
             arguments.append(.integer(Int64(task.request.maxTokens)))
             arguments.append(.double(task.request.temperature))
             arguments.append(.string(StoredRequest.prompt(of: task.request) ?? ""))
-            arguments.append(.string(try StoredRequest.messagesJSON(of: task.request) ?? ""))
+            arguments.append(.string(try StoredRequest.json(of: task.request) ?? ""))
             arguments.append(.string(try StoredRequest.metadataJSON(task.metadata) ?? ""))
             arguments.append(.string(task.owner ?? ""))
         }

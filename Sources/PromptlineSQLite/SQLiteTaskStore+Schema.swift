@@ -89,7 +89,7 @@ extension SQLiteTaskStore {
                 maxTokens = task.request.maxTokens
                 temperature = task.request.temperature
                 prompt = StoredRequest.prompt(of: task.request).map { Data($0.utf8) }
-                messages = try StoredRequest.messagesJSON(of: task.request)
+                messages = try StoredRequest.json(of: task.request)
                 metadata = try StoredRequest.metadataJSON(task.metadata)
                 owner = task.owner
             }
