@@ -64,11 +64,11 @@ import Testing
         mockConfiguration.port = 0
         let mock = try await MockUpstreamServer.start(mockConfiguration)
         let client = OpenAIClient(configuration: .init(
-            baseURL: "http://127.0.0.1:\(mock.port)/v1", timeout: .milliseconds(600), streaming: false, maxConnections: 1
+            baseURL: "http://127.0.0.1:\(mock.port)/v1", timeout: .seconds(2), streaming: false, maxConnections: 1
         ))
         // A stream in progress holds the only connection.
         let holding = try await client.relay(
-            .POST, path: "/chat/completions", body: Self.chatBody("a b c d e f g h [[mock:token_delay_ms=200]]", stream: true), streaming: true
+            .POST, path: "/chat/completions", body: Self.chatBody(String(repeating: "word ", count: 30) + "[[mock:token_delay_ms=200]]", stream: true), streaming: true
         )
         do {
             _ = try await client.relay(.POST, path: "/chat/completions", body: Self.chatBody("next"), streaming: false)
