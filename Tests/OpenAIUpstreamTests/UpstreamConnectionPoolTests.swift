@@ -1,6 +1,8 @@
 import Foundation
 import MockUpstream
 import NIOCore
+import NIOHTTP1
+import NIOPosix
 import PromptlineCore
 import Synchronization
 import Testing
@@ -59,26 +61,32 @@ import Testing
         }
     }
 
-    @Test func aWaitForAConnectionCountsAgainstTheTimeout() async throws {
+    @Test func aWaitForAConnectionCountsAgainstTheDeadline() async throws {
         var mockConfiguration = MockUpstreamConfiguration()
         mockConfiguration.port = 0
         let mock = try await MockUpstreamServer.start(mockConfiguration)
-        let client = OpenAIClient(configuration: .init(
-            baseURL: "http://127.0.0.1:\(mock.port)/v1", timeout: .seconds(2), streaming: false, maxConnections: 1
-        ))
-        // A stream in progress holds the only connection.
-        let holding = try await client.relay(
-            .POST, path: "/chat/completions", body: Self.chatBody(String(repeating: "word ", count: 30) + "[[mock:token_delay_ms=200]]", stream: true), streaming: true
+        let origin = try #require(UpstreamOrigin("http://127.0.0.1:\(mock.port)/v1"))
+        let pool = try UpstreamConnectionPool(
+            configuration: .init(origin: origin, maxConnections: 1, connectTimeout: .seconds(30)), group: MultiThreadedEventLoopGroup.singleton
         )
+        func post(_ body: ByteBuffer, within deadline: TimeAmount) async throws -> UpstreamResponse {
+            let head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/v1/chat/completions", headers: [
+                "host": origin.endpoint, "content-type": "application/json", "content-length": String(body.readableBytes),
+            ])
+            return try await pool.send(head, body: body, deadline: .now() + deadline, stallTimeout: .seconds(30))
+        }
+        // A stream of six seconds holds the only connection.
+        let holding = try await post(Self.chatBody(String(repeating: "word ", count: 30) + "[[mock:token_delay_ms=200]]", stream: true), within: .seconds(30))
+        #expect(holding.head.status == .ok)
         do {
-            _ = try await client.relay(.POST, path: "/chat/completions", body: Self.chatBody("next"), streaming: false)
+            _ = try await post(Self.chatBody("next"), within: .milliseconds(300))
             Issue.record("the second call should have timed out waiting for the only connection")
         } catch let error as UpstreamError {
             #expect(error.code == .timedOut)
             #expect(error.message == "timed out waiting for a free connection to 127.0.0.1:\(mock.port)")
         }
         withExtendedLifetime(holding) {}
-        try await client.shutdown()
+        pool.shutdown()
         try await mock.shutdown()
     }
 
