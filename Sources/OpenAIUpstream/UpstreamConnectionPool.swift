@@ -24,6 +24,8 @@ final class UpstreamConnectionPool: Sendable {
         var origin: UpstreamOrigin
         var maxConnections: Int
         var connectTimeout: Duration
+        /// For an `https` origin: the system's trust roots, unless a test trusts its own.
+        var tls: TLSConfiguration = .makeClientConfiguration()
     }
 
     let configuration: Configuration
@@ -44,7 +46,7 @@ final class UpstreamConnectionPool: Sendable {
     init(configuration: Configuration, group: any EventLoopGroup) throws {
         self.configuration = configuration
         self.group = group
-        self.tlsContext = configuration.origin.tls ? try NIOSSLContext(configuration: .makeClientConfiguration()) : nil
+        self.tlsContext = configuration.origin.tls ? try NIOSSLContext(configuration: configuration.tls) : nil
     }
 
     /// Sends one request and answers the response's head and its body, still arriving.
@@ -363,6 +365,9 @@ final class UpstreamExchangeHandler: ChannelInboundHandler, RemovableChannelHand
 
     private var context: ChannelHandlerContext?
     private var current: Exchange?
+    /// Why the connection ended while no exchange was on it (a TLS handshake refused before
+    /// the first request started, say): the error that request gets.
+    private var endedBy: (any Error)?
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
@@ -374,8 +379,9 @@ final class UpstreamExchangeHandler: ChannelInboundHandler, RemovableChannelHand
 
     func start(_ exchange: Exchange) {
         guard let context, context.channel.isActive, current == nil else {
-            exchange.head.fail(ChannelError.ioOnClosedChannel)
-            exchange.bodyPieces.finish(throwing: ChannelError.ioOnClosedChannel)
+            let error = endedBy ?? ChannelError.ioOnClosedChannel
+            exchange.head.fail(error)
+            exchange.bodyPieces.finish(throwing: error)
             return
         }
         current = exchange
@@ -426,6 +432,7 @@ final class UpstreamExchangeHandler: ChannelInboundHandler, RemovableChannelHand
     /// Ends the current exchange with `error` and closes the connection.
     private func fail(_ error: any Error) {
         guard let exchange = current else {
+            if endedBy == nil { endedBy = error }
             context?.close(promise: nil)
             return
         }
