@@ -134,10 +134,10 @@ final class UpstreamConnectionPool: Sendable {
         let tlsContext = tlsContext
         let connectTimeout = min(TimeAmount(configuration.connectTimeout), max(.zero, deadline - .now()))
         do {
-            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.currentEventLoop ?? group.next())
+            let (channel, handler) = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.currentEventLoop ?? group.next())
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .connectTimeout(connectTimeout)
-                .channelInitializer { channel in
+                .connect(host: origin.host, port: origin.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         if let tlsContext {
                             // SNI takes a name, not an address.
@@ -145,11 +145,12 @@ final class UpstreamConnectionPool: Sendable {
                             try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tlsContext, serverHostname: name))
                         }
                         try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                        try channel.pipeline.syncOperations.addHandler(UpstreamExchangeHandler())
+                        let handler = UpstreamExchangeHandler()
+                        try channel.pipeline.syncOperations.addHandler(handler)
+                        return (channel, NIOLoopBound(handler, eventLoop: channel.eventLoop))
                     }
                 }
-                .connect(host: origin.host, port: origin.port).get()
-            let connection = try await UpstreamConnection(channel: channel, pool: self)
+            let connection = UpstreamConnection(channel: channel, handler: handler, pool: self)
             channel.closeFuture.whenComplete { _ in self.closed(connection) }
             return connection
         } catch {
@@ -283,12 +284,10 @@ final class UpstreamConnection: Sendable {
     private let handler: NIOLoopBound<UpstreamExchangeHandler>
     private let pool: UpstreamConnectionPool
 
-    init(channel: any Channel, pool: UpstreamConnectionPool) async throws {
+    init(channel: any Channel, handler: NIOLoopBound<UpstreamExchangeHandler>, pool: UpstreamConnectionPool) {
         self.channel = channel
+        self.handler = handler
         self.pool = pool
-        self.handler = try await channel.eventLoop.submit {
-            NIOLoopBound(try channel.pipeline.syncOperations.handler(type: UpstreamExchangeHandler.self), eventLoop: channel.eventLoop)
-        }.get()
     }
 
     var isActive: Bool { channel.isActive }
