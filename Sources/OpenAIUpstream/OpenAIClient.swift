@@ -113,7 +113,7 @@ public final class OpenAIClient: ChatBackend {
         }
 
         var headers = HTTPHeaders()
-        headers.add(name: "host", value: endpoint)
+        headers.add(name: "host", value: origin?.hostHeader ?? "")
         headers.add(name: "content-type", value: "application/json")
         headers.add(name: "accept", value: configuration.streaming ? "text/event-stream" : "application/json")
         headers.add(name: "user-agent", value: "promptline")
@@ -133,7 +133,7 @@ public final class OpenAIClient: ChatBackend {
     /// backstop: a worker's own timer, which names the cause, fires first).
     func send(_ method: HTTPMethod, path: String, accept: String, body: ByteBuffer?, timeout: Duration) async throws -> UpstreamResponse {
         guard let pool else {
-            throw UpstreamError(.connectionFailed, message: "the upstream URL \(configuration.baseURL) is not usable")
+            throw UpstreamError(.connectionFailed, message: "the upstream URL is not an http(s) URL with a host, or TLS could not be set up")
         }
         var head = HTTPRequestHead(version: .http1_1, method: method, uri: basePath + path, headers: headers)
         head.headers.replaceOrAdd(name: "accept", value: accept)

@@ -247,8 +247,14 @@ struct UpstreamOrigin: Sendable {
         self.path = path
     }
 
-    /// `host:port`, for messages and the `Host` header.
-    var endpoint: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    /// `host:port`, for messages.
+    var endpoint: String { "\(bracketedHost):\(port)" }
+
+    /// The `Host` header: the port only when it is not the scheme's own, as browsers and
+    /// AsyncHTTPClient send it (some front ends route on the exact header).
+    var hostHeader: String { port == (tls ? 443 : 80) ? bracketedHost : endpoint }
+
+    private var bracketedHost: String { host.contains(":") ? "[\(host)]" : host }
 }
 
 /// An upstream's answer: its head, and its body as it arrives.

@@ -111,6 +111,16 @@ import Testing
         #expect(OpenAIClient.endpoint(of: "http://[::1]:8080") == "[::1]:8080")
     }
 
+    @Test func hostHeadersNameThePortOnlyWhenItIsNotTheSchemes() {
+        #expect(UpstreamOrigin("https://api.openai.com/v1")?.hostHeader == "api.openai.com")
+        #expect(UpstreamOrigin("https://api.openai.com:443/v1")?.hostHeader == "api.openai.com")
+        #expect(UpstreamOrigin("http://localhost/v1")?.hostHeader == "localhost")
+        #expect(UpstreamOrigin("http://127.0.0.1:9100/v1")?.hostHeader == "127.0.0.1:9100")
+        #expect(UpstreamOrigin("https://example.com:80/v1")?.hostHeader == "example.com:80")
+        #expect(UpstreamOrigin("http://[::1]:8080")?.hostHeader == "[::1]:8080")
+        #expect(UpstreamOrigin("http://[::1]")?.hostHeader == "[::1]")
+    }
+
     @Test func configurationValidation() {
         #expect(OpenAIClient.Configuration().validate().isEmpty)
         #expect(OpenAIClient.Configuration(baseURL: "ftp://x").validate().count == 1)

@@ -71,7 +71,7 @@ import Testing
         )
         func post(_ body: ByteBuffer, within deadline: TimeAmount) async throws -> UpstreamResponse {
             let head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/v1/chat/completions", headers: [
-                "host": origin.endpoint, "content-type": "application/json", "content-length": String(body.readableBytes),
+                "host": origin.hostHeader, "content-type": "application/json", "content-length": String(body.readableBytes),
             ])
             return try await pool.send(head, body: body, deadline: .now() + deadline, stallTimeout: .seconds(30))
         }
