@@ -134,7 +134,7 @@ final class UpstreamConnectionPool: Sendable {
         let tlsContext = tlsContext
         let connectTimeout = min(TimeAmount(configuration.connectTimeout), max(.zero, deadline - .now()))
         do {
-            let (channel, handler) = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.currentEventLoop ?? group.next())
+            let (channel, handler) = try await ClientBootstrap(group: group)
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .connectTimeout(connectTimeout)
                 .connect(host: origin.host, port: origin.port) { channel in
