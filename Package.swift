@@ -22,6 +22,11 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
+        // A task executor on a NIO event loop: requests, workers and their connections on one thread.
+        .target(
+            name: "EventLoopExecutor",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+        ),
         // The task model, the store protocol, retry policy and the worker pool.
         .target(
             name: "PromptlineCore",
@@ -81,15 +86,18 @@ let package = Package(
             name: "PromptlineServer",
             dependencies: [
                 "PromptlineCore",
+                "EventLoopExecutor",
                 "OpenAIUpstream",
                 "PromptlineSQLite",
                 "PromptlineRedis",
                 "RedisClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -152,7 +160,7 @@ let package = Package(
             name: "PromptlineCoreTests",
             dependencies: ["PromptlineCore", .product(name: "MetricsTestKit", package: "swift-metrics")]
         ),
-        .testTarget(name: "OpenAIUpstreamTests", dependencies: ["OpenAIUpstream", "MockUpstream"]),
+        .testTarget(name: "OpenAIUpstreamTests", dependencies: ["OpenAIUpstream", "MockUpstream", "EventLoopExecutor"]),
         .testTarget(
             name: "PromptlineSQLiteTests",
             dependencies: ["PromptlineSQLite", "PromptlineStoreContract"]
@@ -170,7 +178,9 @@ let package = Package(
             name: "RedisClientTests",
             dependencies: [
                 "RedisClient",
+                "EventLoopExecutor",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),

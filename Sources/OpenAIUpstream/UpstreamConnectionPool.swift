@@ -30,6 +30,8 @@ final class UpstreamConnectionPool: Sendable {
 
     let configuration: Configuration
     private let group: any EventLoopGroup
+    /// The group's loops, to know a caller running on one of them.
+    private let loops: Set<ObjectIdentifier>
     private let tlsContext: NIOSSLContext?
     private let state = Mutex(State())
 
@@ -46,6 +48,7 @@ final class UpstreamConnectionPool: Sendable {
     init(configuration: Configuration, group: any EventLoopGroup) throws {
         self.configuration = configuration
         self.group = group
+        self.loops = Set(group.makeIterator().map { ObjectIdentifier($0) })
         self.tlsContext = configuration.origin.tls ? try NIOSSLContext(configuration: configuration.tls) : nil
     }
 
@@ -101,15 +104,25 @@ final class UpstreamConnectionPool: Sendable {
     }
 
     /// A connection for one exchange, and whether it served one before.
+    ///
+    /// A caller running on one of the group's event loops gets a connection on that loop
+    /// when it can (an idle one, or a new one while there is room): its exchange then
+    /// never changes threads.
     private func acquire(deadline: NIODeadline) async throws -> (UpstreamConnection, reused: Bool) {
+        let here = MultiThreadedEventLoopGroup.currentEventLoop.flatMap { loops.contains(ObjectIdentifier($0)) ? $0 : nil }
         while true {
             let next: Next = try state.withLock { state in
                 guard !state.isShutDown else { throw Self.shutDownError }
-                if let connection = state.idle.popLast() { return .use(connection) }
+                if let here {
+                    if let index = state.idle.lastIndex(where: { $0.channel.eventLoop === here }) { return .use(state.idle.remove(at: index)) }
+                } else if let connection = state.idle.popLast() {
+                    return .use(connection)
+                }
                 if state.open < configuration.maxConnections {
                     state.open += 1
                     return .open
                 }
+                if let connection = state.idle.popLast() { return .use(connection) }
                 return .wait
             }
             switch next {
@@ -117,24 +130,24 @@ final class UpstreamConnectionPool: Sendable {
                 if connection.isActive { return (connection, true) }
                 // Closed while idle; its close is being counted. Look again.
             case .open:
-                return (try await open(deadline: deadline), false)
+                return (try await open(on: here, deadline: deadline), false)
             case .wait:
                 if let connection = try await waitForTurn(deadline: deadline) {
                     if connection.isActive { return (connection, true) }
                 } else {
-                    return (try await open(deadline: deadline), false)
+                    return (try await open(on: here, deadline: deadline), false)
                 }
             }
         }
     }
 
-    /// Opens a connection on a place already counted in `open`.
-    private func open(deadline: NIODeadline) async throws -> UpstreamConnection {
+    /// Opens a connection, on `loop` or the group's next, in a place already counted in `open`.
+    private func open(on loop: (any EventLoop)?, deadline: NIODeadline) async throws -> UpstreamConnection {
         let origin = configuration.origin
         let tlsContext = tlsContext
         let connectTimeout = min(TimeAmount(configuration.connectTimeout), max(.zero, deadline - .now()))
         do {
-            let (channel, handler) = try await ClientBootstrap(group: group)
+            let (channel, handler) = try await ClientBootstrap(group: loop ?? group.next())
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .connectTimeout(connectTimeout)
                 .connect(host: origin.host, port: origin.port) { channel in

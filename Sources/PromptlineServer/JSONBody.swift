@@ -20,9 +20,19 @@ enum JSONBody {
     }
 
     /// Reads the body (refusing more than `limit` bytes with a 413) and decodes it, with a
-    /// message naming the field at fault when it does not fit `T`.
+    /// message naming the field at fault when it does not fit `T`. A body over
+    /// ``offLoopSize`` is decoded off the connection's event loop.
     static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int) async throws -> T {
         let buffer = try await collect(request, limit: limit)
+        guard buffer.readableBytes > offLoopSize else { return try decode(T.self, from: buffer) }
+        return try await offLoop { try decode(T.self, from: buffer) }
+    }
+
+    /// The body size from which decoding takes long enough (a millisecond or so) to step
+    /// off the event loop for it.
+    static let offLoopSize = 256 * 1024
+
+    private static func decode<T: Decodable>(_ type: T.Type, from buffer: ByteBuffer) throws -> T {
         do {
             return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
         } catch let error as DecodingError {

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import EventLoopExecutor
 import Foundation
 import Hummingbird
 import Logging
@@ -43,6 +44,7 @@ public enum PromptlineApp {
                 settings: settings, store: store, pool: pool, cluster: opened.registry, upstream: upstream,
                 documents: opened.documents, access: access, metrics: metrics, logger: logger
             ),
+            server: .loopBoundHTTP1,
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: nil),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? settings.port

@@ -1,4 +1,5 @@
 import Foundation
+import EventLoopExecutor
 import MockUpstream
 import NIOCore
 import NIOHTTP1
@@ -42,6 +43,38 @@ import Testing
             #expect(relayed.status == 200)
             #expect(mock.connectionsAccepted == 1)
         }
+    }
+
+    /// A caller running on an event loop (as the server's request handlers do) gets a
+    /// connection on that loop, and its call never leaves the loop's thread.
+    @Test func aCallerOnAnEventLoopGetsAConnectionOnThatLoop() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        var mockConfiguration = MockUpstreamConfiguration()
+        mockConfiguration.port = 0
+        let mock = try await MockUpstreamServer.start(mockConfiguration)
+        let client = OpenAIClient(
+            configuration: .init(baseURL: "http://127.0.0.1:\(mock.port)/v1", timeout: .seconds(10), streaming: true, maxConnections: 8),
+            eventLoopGroup: group
+        )
+        let loops = Array(group.makeIterator())
+        for index in 0..<8 {
+            let loop = loops[index % 2]
+            let stayed = try await withTaskExecutorPreference(EventLoopTaskExecutor(loop)) {
+                var onLoop = loop.inEventLoop
+                let result = try await client.complete(OpenAIClientIntegrationTests.request("loop \(index)")) { _ in }
+                #expect(result.content == "echo: loop \(index)")
+                onLoop = onLoop && loop.inEventLoop
+                let relayed = try await client.relay(.POST, path: "/chat/completions", body: Self.chatBody("relayed \(index)"), streaming: false)
+                #expect(relayed.status == 200)
+                return onLoop && loop.inEventLoop
+            }
+            #expect(stayed)
+        }
+        // One connection per loop, each used by its loop's calls in turn.
+        #expect(mock.connectionsAccepted == 2)
+        try await client.shutdown()
+        try await mock.shutdown()
+        try await group.shutdownGracefully()
     }
 
     @Test func concurrentCallsWaitForTheLimitsConnections() async throws {

@@ -12,10 +12,10 @@ struct BatchController: Sendable {
     let maxBodySize: Int
 
     func addRoutes(to router: Router<PromptlineRequestContext>) {
-        router.post("/v1/files", use: upload)
+        router.post("/v1/files", use: offLoop(upload))
         router.get("/v1/files/{id}", use: file)
-        router.get("/v1/files/{id}/content", use: fileContent)
-        router.post("/v1/batches", use: create)
+        router.get("/v1/files/{id}/content", use: offLoop(fileContent))
+        router.post("/v1/batches", use: offLoop(create))
         router.get("/v1/batches", use: list)
         router.get("/v1/batches/{id}", use: batch)
         router.post("/v1/batches/{id}/cancel", use: cancel)
