@@ -28,6 +28,9 @@ public final class WorkerPool: Service {
         public var idlePoll: Duration
         /// How often expired tasks are purged.
         public var purgeInterval: Duration
+        /// Where tasks run, taken in turn: the server gives its event loops, so that a task
+        /// and its store and upstream connections share a thread. Empty: the global pool.
+        public var executors: [any TaskExecutor] = []
 
         public init(
             workers: Int,
@@ -73,6 +76,7 @@ public final class WorkerPool: Service {
     private let logger: Logger
     private let metrics: TaskMetrics
     private let state = Mutex(State())
+    private let executorTurn = Atomic<Int>(0)
     /// Wakes the dispatcher when a worker becomes free or shutdown begins.
     private let workerFreed = WakeUpSignal()
 
@@ -148,7 +152,7 @@ public final class WorkerPool: Service {
                     }
                 }
                 for task in claimed {
-                    group.addTask { await self.process(task) }
+                    group.addTask(executorPreference: nextExecutor()) { await self.process(task) }
                 }
             } catch is CancellationError {
                 return
@@ -161,6 +165,13 @@ public final class WorkerPool: Service {
                 try? await Task.sleep(for: .seconds(1))
             }
         }
+    }
+
+    /// The executor the next task runs on: ``Configuration/executors`` in turn.
+    private func nextExecutor() -> (any TaskExecutor)? {
+        guard !configuration.executors.isEmpty else { return nil }
+        let turn = executorTurn.wrappingAdd(1, ordering: .relaxed).oldValue
+        return configuration.executors[turn % configuration.executors.count]
     }
 
     /// Waits until nothing is in flight, or the grace period is over.

@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import NIOPosix
 import OpenAIUpstream
 import PromptlineCore
 import PromptlineRedis
@@ -297,6 +298,8 @@ extension WorkerPool.Configuration {
             ),
             shutdownGrace: .seconds(settings.shutdownGrace)
         )
+        // The loops that also carry the store's and the upstream's connections.
+        executors = MultiThreadedEventLoopGroup.singleton.makeIterator().map { EventLoopTaskExecutor($0) }
     }
 }
 

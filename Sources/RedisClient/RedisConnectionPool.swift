@@ -7,12 +7,12 @@ import Synchronization
 /// reopened after a failure, with backoff.
 ///
 /// Commands are spread over the connections in turn, and any number may be in flight on
-/// each. While Redis is out of reach and a connection waits out its backoff, commands sent
+/// each. The connections are spread over the group's event loops; a caller running on one
+/// of them takes its turns among that loop's connections, and never changes threads. While Redis is out of reach and a connection waits out its backoff, commands sent
 /// to it fail at once with an error whose ``RedisClientError/isUnavailable`` is true, so
 /// callers can answer "try again later" without piling up.
 public final class RedisConnectionPool: Sendable {
     public let configuration: RedisConfiguration
-    private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
     private let slots: [ConnectionSlot]
     private let nextSlot = Atomic<Int>(0)
@@ -29,7 +29,16 @@ public final class RedisConnectionPool: Sendable {
     /// One connection's place in the pool.
     private final class ConnectionSlot: Sendable {
         let state = Mutex(Slot.idle(failures: 0))
+        /// The loop its connection lives on.
+        let eventLoop: any EventLoop
+
+        init(eventLoop: any EventLoop) {
+            self.eventLoop = eventLoop
+        }
     }
+
+    /// For each of the group's loops, the slots whose connection lives on it.
+    private let slotsByLoop: [ObjectIdentifier: [ConnectionSlot]]
 
     public init(
         _ configuration: RedisConfiguration,
@@ -37,9 +46,12 @@ public final class RedisConnectionPool: Sendable {
         logger: Logger
     ) {
         self.configuration = configuration
-        self.eventLoopGroup = eventLoopGroup
         self.logger = logger
-        slots = (0..<max(1, configuration.connectionCount)).map { _ in ConnectionSlot() }
+        // The connections spread over the loops, so that a caller running on one of them
+        // (a request handler, a worker) can use a connection of its own thread.
+        let loops = Array(eventLoopGroup.makeIterator())
+        slots = (0..<max(1, configuration.connectionCount)).map { ConnectionSlot(eventLoop: loops[$0 % loops.count]) }
+        slotsByLoop = Dictionary(grouping: slots) { ObjectIdentifier($0.eventLoop) }
     }
 
     /// Sends one command on the next connection and waits for its reply.
@@ -98,9 +110,10 @@ public final class RedisConnectionPool: Sendable {
 
     /// An open connection: the next slot's, opened (or reopened) if need be.
     func connection() async throws(RedisClientError) -> RedisConnection {
-        let index = nextSlot.wrappingAdd(1, ordering: .relaxed).oldValue % slots.count
+        let turn = nextSlot.wrappingAdd(1, ordering: .relaxed).oldValue
+        let mine = MultiThreadedEventLoopGroup.currentEventLoop.flatMap { slotsByLoop[ObjectIdentifier($0)] } ?? slots
         do {
-            return try await connection(in: slots[index])
+            return try await connection(in: mine[turn % mine.count])
         } catch let error as RedisClientError {
             throw error
         } catch {
@@ -165,7 +178,7 @@ public final class RedisConnectionPool: Sendable {
     private func open(_ slot: ConnectionSlot, failures: Int) async throws -> RedisConnection {
         let result: Result<RedisConnection, RedisClientError>
         do {
-            result = .success(try await RedisConnection.connect(configuration, eventLoopGroup: eventLoopGroup))
+            result = .success(try await RedisConnection.connect(configuration, eventLoopGroup: slot.eventLoop))
         } catch {
             result = .failure(error)
         }

@@ -1,6 +1,8 @@
+import EventLoopExecutor
 import Foundation
 import Logging
 import NIOCore
+import NIOPosix
 import RedisClient
 import Testing
 
@@ -222,6 +224,32 @@ struct RedisIntegrationTests {
             #expect(!clients.isEmpty)
             _ = try await pool.send(DEL(key("counter")))
         }
+    }
+
+    /// A caller running on an event loop (a request handler, a worker) takes its turns
+    /// among that loop's connections, and its replies come back on its own thread.
+    @Test func aCallerOnAnEventLoopUsesThatLoopsConnections() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        var configuration = try SharedRedis.configuration()
+        configuration.connectionCount = 4
+        let pool = RedisConnectionPool(configuration, eventLoopGroup: group, logger: logger)
+        var seen: [Set<Int64>] = []
+        for loop in group.makeIterator() {
+            seen.append(try await withTaskExecutorPreference(EventLoopTaskExecutor(loop)) {
+                var ids: Set<Int64> = []
+                var stayed = true
+                for _ in 0..<8 {
+                    ids.insert(try #require(try await pool.send(RawCommand("CLIENT", "ID")).int64))
+                    stayed = stayed && loop.inEventLoop
+                }
+                #expect(stayed)
+                return ids
+            })
+        }
+        #expect(seen.map(\.count) == [2, 2])
+        #expect(seen[0].isDisjoint(with: seen[1]))
+        await pool.shutdown()
+        try await group.shutdownGracefully()
     }
 
     @Test func aClosedConnectionFailsCommandsInsteadOfHanging() async throws {
