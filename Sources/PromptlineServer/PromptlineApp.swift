@@ -298,8 +298,12 @@ extension WorkerPool.Configuration {
             ),
             shutdownGrace: .seconds(settings.shutdownGrace)
         )
-        // The loops that also carry the store's and the upstream's connections.
-        executors = MultiThreadedEventLoopGroup.singleton.makeIterator().map { EventLoopTaskExecutor($0) }
+        // On Redis, the loops that also carry the store's and the upstream's connections: a
+        // task then stays on one thread. The embedded store works on GRDB's own threads, and
+        // workers on the loops measured 15 % more CPU per task there than on the global pool.
+        if settings.redisURL != nil {
+            executors = MultiThreadedEventLoopGroup.singleton.makeIterator().map { EventLoopTaskExecutor($0) }
+        }
     }
 }
 
