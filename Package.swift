@@ -170,6 +170,7 @@ let package = Package(
             dependencies: [
                 "PromptlineServer",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .testTarget(name: "MockUpstreamTests", dependencies: ["MockUpstream"]),
