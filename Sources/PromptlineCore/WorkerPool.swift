@@ -28,8 +28,9 @@ public final class WorkerPool: Service {
         public var idlePoll: Duration
         /// How often expired tasks are purged.
         public var purgeInterval: Duration
-        /// Where tasks run, taken in turn: the server gives its event loops, so that a task
-        /// and its store and upstream connections share a thread. Empty: the global pool.
+        /// Where tasks run, taken in turn. On the Redis store the server gives its event
+        /// loops, so that a task and its store and upstream connections share a thread.
+        /// Empty: Swift's global pool.
         public var executors: [any TaskExecutor] = []
 
         public init(

@@ -1,8 +1,8 @@
+import EventLoopExecutor
 import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
-import EventLoopExecutor
 
 /// Hummingbird's HTTP/1.1 channel, with each connection's requests handled on the
 /// connection's own event loop (``EventLoopTaskExecutor``) instead of the global pool.

@@ -8,9 +8,11 @@ import Synchronization
 ///
 /// Commands are spread over the connections in turn, and any number may be in flight on
 /// each. The connections are spread over the group's event loops; a caller running on one
-/// of them takes its turns among that loop's connections, and never changes threads. While Redis is out of reach and a connection waits out its backoff, commands sent
-/// to it fail at once with an error whose ``RedisClientError/isUnavailable`` is true, so
-/// callers can answer "try again later" without piling up.
+/// of them takes its turns among that loop's connections, and never changes threads.
+///
+/// While Redis is out of reach and a connection waits out its backoff, commands sent to it
+/// fail at once with an error whose ``RedisClientError/isUnavailable`` is true, so callers
+/// can answer "try again later" without piling up.
 public final class RedisConnectionPool: Sendable {
     public let configuration: RedisConfiguration
     private let logger: Logger
