@@ -5,6 +5,8 @@ prompt (`[[mock:status=429]]`), and the mock's call ledger tells how many upstre
 Clients are built with `max_retries=0`, so an error the server relays is the error the SDK raises.
 """
 
+import time
+
 import openai
 import pytest
 
@@ -185,7 +187,16 @@ def test_full_batch_of_300_upload_create_poll_download(mock, start_server):
 
     output_file = client.files.retrieve(done.output_file_id)
     assert output_file.purpose == "batch_output"
-    output = parse_jsonl(client.files.content(done.output_file_id).text)
+    # Stored once the batch has ended (moments after it reads completed), with an expiry;
+    # until then it is built from the tasks, without one.
+    deadline = time.monotonic() + 10
+    while output_file.expires_at is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+        output_file = client.files.retrieve(done.output_file_id)
+    assert output_file.expires_at is not None and output_file.expires_at > done.completed_at, output_file
+    raw = client.files.content(done.output_file_id)
+    assert output_file.bytes == len(raw.content)
+    output = parse_jsonl(raw.text)
     assert len(output) == 300
     seen, wrong = set(), []
     for line in output:

@@ -47,17 +47,38 @@ struct BatchService: Sendable {
     }
 
     /// A stored file, or the output or error file of a batch.
+    ///
+    /// A batch's result files are stored when it ends (``storeResultFiles(of:)``); until
+    /// they are (an instance that crashed in between), they are built from its tasks.
     func file(_ id: String) async throws -> FileObject? {
         if let stored = try await documents.document(collection: BatchCollections.files, id: id) {
             return try JSONDecoder().decode(FileObject.self, from: stored.body)
         }
         guard let (batch, errors) = try await batchOfResultFile(id) else { return nil }
-        let content = try await results(of: batch, errors: errors)
-        return FileObject(
-            id: id, bytes: content.count, createdAt: batch.finalizingAt ?? batch.createdAt, expiresAt: nil,
+        return resultFile(of: batch, errors: errors, bytes: try await results(of: batch, errors: errors).count, expiresAt: nil)
+    }
+
+    /// The record of a batch's output or error file.
+    private func resultFile(of batch: BatchObject, errors: Bool, bytes: Int, expiresAt: Int?) -> FileObject {
+        FileObject(
+            id: errors ? batch.errorFileName : batch.outputFileName, bytes: bytes,
+            createdAt: batch.finalizingAt ?? batch.createdAt, expiresAt: expiresAt,
             filename: errors ? "batch_errors.jsonl" : "batch_output.jsonl", purpose: errors ? "batch_error" : "batch_output",
             owner: batch.owner
         )
+    }
+
+    /// Stores the result files of a batch that has just ended, built once from its tasks:
+    /// reading them then costs one read, and they keep their lines after the tasks expire.
+    /// Content first, as for an upload: a file whose record exists always has its bytes.
+    private func storeResultFiles(of batch: BatchObject) async throws {
+        for (id, errors) in [(batch.outputFileID, false), (batch.errorFileID, true)] {
+            guard let id else { continue }
+            let content = try await results(of: batch, errors: errors)
+            let file = resultFile(of: batch, errors: errors, bytes: content.count, expiresAt: (Date() + retention.seconds).unixSeconds)
+            _ = try await documents.insertDocument(collection: BatchCollections.fileContents, id: id, body: content, ttl: retention)
+            _ = try await documents.insertDocument(collection: BatchCollections.files, id: id, body: try Self.encode(file), ttl: retention)
+        }
     }
 
     /// A file's bytes, when it exists and `visible` accepts its owner.
@@ -230,6 +251,8 @@ struct BatchService: Sendable {
         guard changed != batch else { return batch }
         if try await replace(changed, version: version) {
             if !changed.status.isActive {
+                // Only the instance whose change ended the batch stores its files.
+                try await storeResultFiles(of: changed)
                 _ = try await documents.deleteDocument(collection: BatchCollections.activeBatches, id: id)
                 logger.info("batch ended", metadata: [
                     "batch_id": "\(id)", "status": "\(changed.status.rawValue)",
