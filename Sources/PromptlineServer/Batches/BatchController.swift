@@ -12,13 +12,15 @@ struct BatchController: Sendable {
     let maxBodySize: Int
 
     func addRoutes(to router: Router<PromptlineRequestContext>) {
+        // Off the event loop: the routes that may pass over a whole file or over every
+        // task of a batch (a result file not stored yet, a cancel that ends the batch).
         router.post("/v1/files", use: offLoop(upload))
-        router.get("/v1/files/{id}", use: file)
+        router.get("/v1/files/{id}", use: offLoop(file))
         router.get("/v1/files/{id}/content", use: offLoop(fileContent))
         router.post("/v1/batches", use: offLoop(create))
         router.get("/v1/batches", use: list)
         router.get("/v1/batches/{id}", use: batch)
-        router.post("/v1/batches/{id}/cancel", use: cancel)
+        router.post("/v1/batches/{id}/cancel", use: offLoop(cancel))
     }
 
     @Sendable func upload(_ request: Request, context: PromptlineRequestContext) async throws -> Response {
