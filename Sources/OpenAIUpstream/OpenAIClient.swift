@@ -81,7 +81,8 @@ public final class OpenAIClient: ChatBackend {
     static let maximumErrorBodyBytes = 64 << 10
 
     public let configuration: Configuration
-    let pool: UpstreamConnectionPool?
+    /// The connections, or why there can be none (every call then fails with that error).
+    let pool: Result<UpstreamConnectionPool, UpstreamError>
     private let logger: Logger
     let metrics: UpstreamMetrics
     /// The base URL's path without a trailing slash (`/v1`); requests go to `{basePath}{path}`.
@@ -104,12 +105,18 @@ public final class OpenAIClient: ChatBackend {
         let origin = UpstreamOrigin(configuration.baseURL)
         self.basePath = origin?.path ?? ""
         self.endpoint = origin?.endpoint ?? "the upstream"
-        // No pool when the URL or the TLS setup is unusable: every call then fails, naming why.
-        self.pool = origin.flatMap { origin in
-            try? UpstreamConnectionPool(
-                configuration: .init(origin: origin, maxConnections: max(1, configuration.maxConnections), connectTimeout: configuration.timeout),
-                group: eventLoopGroup
-            )
+        if let origin {
+            do {
+                self.pool = .success(try UpstreamConnectionPool(
+                    configuration: .init(origin: origin, maxConnections: max(1, configuration.maxConnections), connectTimeout: configuration.timeout),
+                    group: eventLoopGroup
+                ))
+            } catch {
+                self.pool = .failure(UpstreamError(.connectionFailed, message: "TLS could not be set up for \(origin.endpoint): \(error)"))
+            }
+        } else {
+            // The URL is not quoted: it may carry a password.
+            self.pool = .failure(UpstreamError(.connectionFailed, message: "the upstream URL is not an http(s) URL with a host"))
         }
 
         var headers = HTTPHeaders()
@@ -125,16 +132,14 @@ public final class OpenAIClient: ChatBackend {
 
     /// Closes the idle connections and refuses new calls. Calls in flight finish or fail.
     public func shutdown() async throws {
-        pool?.shutdown()
+        try? pool.get().shutdown()
     }
 
     /// Sends one request to `{basePath}{path}`; answers when the response's head arrived.
     /// The head must come within the timeout, and the body may not stall for twice that (a
     /// backstop: a worker's own timer, which names the cause, fires first).
     func send(_ method: HTTPMethod, path: String, accept: String, body: ByteBuffer?, timeout: Duration) async throws -> UpstreamResponse {
-        guard let pool else {
-            throw UpstreamError(.connectionFailed, message: "the upstream URL is not an http(s) URL with a host, or TLS could not be set up")
-        }
+        let pool = try pool.get()
         var head = HTTPRequestHead(version: .http1_1, method: method, uri: basePath + path, headers: headers)
         head.headers.replaceOrAdd(name: "accept", value: accept)
         if let body { head.headers.add(name: "content-length", value: String(body.readableBytes)) }

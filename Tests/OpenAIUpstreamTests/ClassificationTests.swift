@@ -129,6 +129,21 @@ import Testing
         #expect(OpenAIClient.Configuration(timeout: .zero, maxConnections: 0).validate().count == 2)
     }
 
+    /// A client built on a URL the configuration check refuses fails every call, saying
+    /// what is wrong without quoting the URL (it may carry a password).
+    @Test func aClientOnAnUnusableURLSaysWhyWithoutQuotingIt() async throws {
+        let client = OpenAIClient(configuration: .init(baseURL: "ftp://user:hunter2@example.com/v1"))
+        do {
+            _ = try await client.complete(OpenAIClientIntegrationTests.request("hello")) { _ in }
+            Issue.record("a call on an ftp URL answered")
+        } catch let error as UpstreamError {
+            #expect(error.code == .connectionFailed)
+            #expect(error.message == "the upstream URL is not an http(s) URL with a host")
+            #expect(!error.description.contains("hunter2"))
+        }
+        try await client.shutdown()
+    }
+
     @Test func theConfigurationNeverShowsTheKey() {
         let configuration = OpenAIClient.Configuration(apiKey: "sk-secret-123")
         var dumped = ""
