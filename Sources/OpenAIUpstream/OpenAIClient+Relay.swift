@@ -28,9 +28,7 @@ extension OpenAIClient {
     public func relay(_ method: HTTPMethod, path: String, body: ByteBuffer?, streaming: Bool) async throws -> RelayedResponse {
         let start = ContinuousClock.now
         do {
-            let response = try await send(
-                method, path: path, accept: streaming ? "text/event-stream" : "application/json", body: body, timeout: configuration.timeout
-            )
+            let response = try await send(method, path: path, streaming: streaming, body: body, timeout: configuration.timeout)
             let answer = try await relayed(response, streaming: streaming)
             metrics.call(since: start, failure: answer.failure)
             return answer
@@ -53,7 +51,7 @@ extension OpenAIClient {
         do {
             bytes = try await response.body.collect(upTo: limit)
         } catch is NIOTooManyBytesError {
-            throw UpstreamError(.invalidResponse, message: "answer from \(endpoint) larger than \(limit >> 10) KiB")
+            throw Self.tooLarge(endpoint: endpoint, limit: limit)
         } catch {
             throw Task.isCancelled ? CancellationError() : UpstreamError.transport(error, endpoint: endpoint)
         }

@@ -135,21 +135,30 @@ public final class OpenAIClient: ChatBackend {
         try? pool.get().shutdown()
     }
 
-    /// Sends one request to `{basePath}{path}`; answers when the response's head arrived.
+    /// Sends one request to `{basePath}{path}`; answers when the response's head arrived, or
+    /// — `streaming` false — when its whole body did (up to ``maximumAnswerBytes``).
     /// The head must come within the timeout, and the body may not stall for twice that (a
     /// backstop: a worker's own timer, which names the cause, fires first).
-    func send(_ method: HTTPMethod, path: String, accept: String, body: ByteBuffer?, timeout: Duration) async throws -> UpstreamResponse {
+    func send(_ method: HTTPMethod, path: String, streaming: Bool, body: ByteBuffer?, timeout: Duration) async throws -> UpstreamResponse {
         let pool = try pool.get()
         var head = HTTPRequestHead(version: .http1_1, method: method, uri: basePath + path, headers: headers)
-        head.headers.replaceOrAdd(name: "accept", value: accept)
+        head.headers.replaceOrAdd(name: "accept", value: streaming ? "text/event-stream" : "application/json")
         if let body { head.headers.add(name: "content-length", value: String(body.readableBytes)) }
         do {
             return try await pool.send(
-                head, body: body, deadline: .now() + TimeAmount(timeout), stallTimeout: TimeAmount(configuration.timeout * 2 + .seconds(1))
+                head, body: body, deadline: .now() + TimeAmount(timeout), stallTimeout: TimeAmount(configuration.timeout * 2 + .seconds(1)),
+                wholeUpTo: streaming ? nil : Self.maximumAnswerBytes
             )
+        } catch is NIOTooManyBytesError {
+            throw Self.tooLarge(endpoint: endpoint, limit: Self.maximumAnswerBytes)
         } catch {
             throw Task.isCancelled ? CancellationError() : UpstreamError.transport(error, endpoint: endpoint)
         }
+    }
+
+    /// An answer larger than `limit` bytes.
+    static func tooLarge(endpoint: String, limit: Int) -> UpstreamError {
+        UpstreamError(.invalidResponse, message: "answer from \(endpoint) larger than \(limit >= 1 << 20 ? "\(limit >> 20) MiB" : "\(limit >> 10) KiB")")
     }
 
     public func complete(_ request: ChatRequest, progress: @escaping @Sendable (Int) -> Void) async throws -> TaskResult {
@@ -187,8 +196,7 @@ public final class OpenAIClient: ChatBackend {
     private func send(_ body: ByteBuffer, timer: AttemptTimer, progress: @escaping @Sendable (Int) -> Void) async throws -> TaskResult {
         // A second past our own timer, which names the timeout; this one is only a backstop.
         let response = try await send(
-            .POST, path: "/chat/completions", accept: configuration.streaming ? "text/event-stream" : "application/json",
-            body: body, timeout: configuration.timeout + .seconds(1)
+            .POST, path: "/chat/completions", streaming: configuration.streaming, body: body, timeout: configuration.timeout + .seconds(1)
         )
         guard (200..<300).contains(response.head.status.code) else {
             let errorBody = try? await response.body.collect(upTo: Self.maximumErrorBodyBytes)
@@ -210,7 +218,7 @@ public final class OpenAIClient: ChatBackend {
         do {
             bytes = try await body.collect(upTo: Self.maximumAnswerBytes)
         } catch is NIOTooManyBytesError {
-            throw UpstreamError(.invalidResponse, message: "answer from \(endpoint) larger than \(Self.maximumAnswerBytes >> 20) MiB")
+            throw Self.tooLarge(endpoint: endpoint, limit: Self.maximumAnswerBytes)
         } catch {
             throw Task.isCancelled ? CancellationError() : UpstreamError.transport(error, endpoint: endpoint)
         }

@@ -52,17 +52,23 @@ final class UpstreamConnectionPool: Sendable {
         self.tlsContext = configuration.origin.tls ? try NIOSSLContext(configuration: configuration.tls) : nil
     }
 
-    /// Sends one request and answers the response's head and its body, still arriving.
+    /// Sends one request and answers the response: its head and its body, still arriving, or
+    /// read whole.
     ///
     /// - Parameters:
     ///   - deadline: when the response's head must have arrived, waiting for a connection included.
     ///   - stallTimeout: the longest the body may go without a byte.
-    /// - Throws: ``UpstreamError`` `.timedOut`, NIO's connection errors, `CancellationError`.
-    func send(_ head: HTTPRequestHead, body: ByteBuffer?, deadline: NIODeadline, stallTimeout: TimeAmount) async throws -> UpstreamResponse {
+    ///   - limit: `nil` to answer at the head, the body following as it arrives; else the
+    ///     most bytes of a body read whole before answering.
+    /// - Throws: ``UpstreamError`` `.timedOut`, NIO's connection errors, `NIOTooManyBytesError`,
+    ///   `CancellationError`.
+    func send(
+        _ head: HTTPRequestHead, body: ByteBuffer?, deadline: NIODeadline, stallTimeout: TimeAmount, wholeUpTo limit: Int?
+    ) async throws -> UpstreamResponse {
         while true {
             let (connection, reused) = try await acquire(deadline: deadline)
             do {
-                return try await connection.send(head, body: body, deadline: deadline, stallTimeout: stallTimeout)
+                return try await connection.send(head, body: body, deadline: deadline, stallTimeout: stallTimeout, wholeUpTo: limit)
             } catch {
                 // An idle connection the upstream had closed (its keep-alive timeout) as the
                 // request went out: the upstream did not read it. Send it again on another
@@ -241,11 +247,16 @@ final class UpstreamConnectionPool: Sendable {
 
 /// Where a base URL points: scheme, host, port (the scheme's default when absent) and path.
 struct UpstreamOrigin: Sendable {
-    var tls: Bool
-    var host: String
-    var port: Int
+    let tls: Bool
+    let host: String
+    let port: Int
     /// Without a trailing slash: `/v1`, or empty.
-    var path: String
+    let path: String
+    /// `host:port`, for messages.
+    let endpoint: String
+    /// The `Host` header: the port only when it is not the scheme's own, as browsers and
+    /// AsyncHTTPClient send it (some front ends route on the exact header).
+    let hostHeader: String
 
     init?(_ url: String) {
         guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), scheme == "http" || scheme == "https",
@@ -258,36 +269,55 @@ struct UpstreamOrigin: Sendable {
         var path = parsed.path
         while path.hasSuffix("/") { path.removeLast() }
         self.path = path
+        let bracketedHost = host.contains(":") ? "[\(host)]" : host
+        endpoint = "\(bracketedHost):\(port)"
+        hostHeader = port == (tls ? 443 : 80) ? bracketedHost : endpoint
     }
-
-    /// `host:port`, for messages.
-    var endpoint: String { "\(bracketedHost):\(port)" }
-
-    /// The `Host` header: the port only when it is not the scheme's own, as browsers and
-    /// AsyncHTTPClient send it (some front ends route on the exact header).
-    var hostHeader: String { port == (tls ? 443 : 80) ? bracketedHost : endpoint }
-
-    private var bracketedHost: String { host.contains(":") ? "[\(host)]" : host }
 }
 
-/// An upstream's answer: its head, and its body as it arrives.
+/// An upstream's answer: its head and its body.
 public struct UpstreamResponse: Sendable {
     public var head: HTTPResponseHead
     public var body: UpstreamBody
 }
 
-/// The body of an upstream's answer, in the pieces it arrives in. Reading it to the end
-/// lets its connection serve another call; dropping it half-read closes the connection.
+/// The body of an upstream's answer: read whole before the answer was handed over, or
+/// still arriving, in the pieces it arrives in. Reading a body that arrives to the end lets
+/// its connection serve another call; dropping it half-read closes the connection.
 public struct UpstreamBody: AsyncSequence, Sendable {
     public typealias Element = ByteBuffer
-    let stream: AsyncThrowingStream<ByteBuffer, any Error>
 
-    public func makeAsyncIterator() -> AsyncThrowingStream<ByteBuffer, any Error>.AsyncIterator {
-        stream.makeAsyncIterator()
+    enum Storage: Sendable {
+        case whole(ByteBuffer)
+        case arriving(AsyncThrowingStream<ByteBuffer, any Error>)
     }
 
-    /// The whole body, refused when it grows past `limit` bytes.
+    let storage: Storage
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        switch storage {
+        case .whole(let body): AsyncIterator(whole: body.readableBytes > 0 ? body : nil, arriving: nil)
+        case .arriving(let stream): AsyncIterator(whole: nil, arriving: stream.makeAsyncIterator())
+        }
+    }
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var whole: ByteBuffer?
+        var arriving: AsyncThrowingStream<ByteBuffer, any Error>.AsyncIterator?
+
+        public mutating func next() async throws -> ByteBuffer? {
+            if arriving != nil { return try await arriving!.next() }
+            defer { whole = nil }
+            return whole
+        }
+    }
+
+    /// The whole body, refused when it is or grows past `limit` bytes.
     public func collect(upTo limit: Int) async throws -> ByteBuffer {
+        if case .whole(let body) = storage {
+            guard body.readableBytes <= limit else { throw NIOTooManyBytesError(maxBytes: limit) }
+            return body
+        }
         var whole = ByteBuffer()
         for try await var piece in self {
             guard whole.readableBytes + piece.readableBytes <= limit else { throw NIOTooManyBytesError(maxBytes: limit) }
@@ -315,38 +345,67 @@ final class UpstreamConnection: Sendable {
         channel.close(promise: nil)
     }
 
-    func send(_ head: HTTPRequestHead, body: ByteBuffer?, deadline: NIODeadline, stallTimeout: TimeAmount) async throws -> UpstreamResponse {
-        let (stream, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
+    /// Sends one request; answers once the response's head arrived (`wholeUpTo` `nil`: the
+    /// body follows as it arrives) or once the whole response did (a limit).
+    func send(
+        _ head: HTTPRequestHead, body: ByteBuffer?, deadline: NIODeadline, stallTimeout: TimeAmount, wholeUpTo limit: Int?
+    ) async throws -> UpstreamResponse {
+        let handler = handler
+        let eventLoop = channel.eventLoop
+        let delivery: UpstreamExchangeHandler.Delivery
+        var arriving: UpstreamBody?
+        if let limit {
+            delivery = .whole(limit: limit)
+        } else {
+            let (stream, pieces) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
+            delivery = .arriving(pieces)
+            arriving = UpstreamBody(storage: .arriving(stream))
+        }
         let exchange = UpstreamExchangeHandler.Exchange(
             request: head, body: body, deadline: deadline, stallTimeout: stallTimeout,
-            endpoint: pool.configuration.origin.endpoint,
-            head: channel.eventLoop.makePromise(), body: continuation,
+            endpoint: pool.configuration.origin.endpoint, delivery: delivery,
             done: { [pool] keepAlive in
                 if keepAlive { pool.release(self) } else { self.close() }
             }
         )
-        let handler = handler
-        let eventLoop = channel.eventLoop
-        continuation.onTermination = { termination in
-            if case .cancelled = termination {
-                eventLoop.execute { handler.value.abandon(exchange) }
+        if case .arriving(let pieces) = delivery {
+            exchange.arrivingBody = arriving
+            pieces.onTermination = { termination in
+                if case .cancelled = termination {
+                    eventLoop.execute { handler.value.abandon(exchange) }
+                }
             }
         }
-        eventLoop.execute { handler.value.start(exchange) }
-        let responseHead = try await withTaskCancellationHandler {
-            try await exchange.head.futureResult.get()
+        return try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { answer in
+                exchange.answer = answer
+                // A caller on the connection's own loop (the usual case) starts at once.
+                if eventLoop.inEventLoop {
+                    handler.value.start(exchange)
+                } else {
+                    eventLoop.execute { handler.value.start(exchange) }
+                }
+            }
         } onCancel: {
             eventLoop.execute { handler.value.abandon(exchange) }
         }
-        return UpstreamResponse(head: responseHead, body: UpstreamBody(stream: stream))
     }
 }
 
 /// Runs one exchange at a time on its connection: writes the request, hands on the
-/// response's head and body, and watches the deadline of the head and the stalls of the body.
+/// response (whole, or its head and then its body as it arrives), and watches the deadline
+/// of the head and the stalls of the body.
 final class UpstreamExchangeHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundOut = HTTPClientRequestPart
+
+    /// How an exchange's answer reaches its caller.
+    enum Delivery {
+        /// Head and body together once the body ended, refused past `limit` bytes.
+        case whole(limit: Int)
+        /// The head at once, then the body's pieces as they arrive.
+        case arriving(AsyncThrowingStream<ByteBuffer, any Error>.Continuation)
+    }
 
     /// One request and where its answer goes. Touched only on the connection's event loop
     /// once started.
@@ -356,28 +415,46 @@ final class UpstreamExchangeHandler: ChannelInboundHandler, RemovableChannelHand
         let deadline: NIODeadline
         let stallTimeout: TimeAmount
         let endpoint: String
-        let head: EventLoopPromise<HTTPResponseHead>
-        let bodyPieces: AsyncThrowingStream<ByteBuffer, any Error>.Continuation
+        let delivery: Delivery
         /// Called once the answer ended: `true` when the connection may serve another call.
         let done: @Sendable (Bool) -> Void
-        var receivedHead = false
+        /// The caller, until it has its answer (or its error).
+        var answer: UnsafeContinuation<UpstreamResponse, any Error>?
+        /// A body that arrives, until it is handed on with the head: not kept after, so that
+        /// a caller that drops it half-read ends the exchange.
+        var arrivingBody: UpstreamBody?
+        var head: HTTPResponseHead?
+        /// A whole body so far.
+        var collected: ByteBuffer?
         var keepAlive = true
         var lastRead = NIODeadline.now()
         var timer: Scheduled<Void>?
+        /// Given up on before it started.
+        var abandoned = false
 
         init(
             request: HTTPRequestHead, body: ByteBuffer?, deadline: NIODeadline, stallTimeout: TimeAmount, endpoint: String,
-            head: EventLoopPromise<HTTPResponseHead>, body continuation: AsyncThrowingStream<ByteBuffer, any Error>.Continuation,
-            done: @escaping @Sendable (Bool) -> Void
+            delivery: Delivery, done: @escaping @Sendable (Bool) -> Void
         ) {
             self.request = request
             self.body = body
             self.deadline = deadline
             self.stallTimeout = stallTimeout
             self.endpoint = endpoint
-            self.head = head
-            self.bodyPieces = continuation
+            self.delivery = delivery
             self.done = done
+        }
+
+        func hand(_ response: UpstreamResponse) {
+            answer?.resume(returning: response)
+            answer = nil
+        }
+
+        func fail(_ error: any Error) {
+            answer?.resume(throwing: error)
+            answer = nil
+            arrivingBody = nil
+            if case .arriving(let pieces) = delivery { pieces.finish(throwing: error) }
         }
     }
 
@@ -396,11 +473,13 @@ final class UpstreamExchangeHandler: ChannelInboundHandler, RemovableChannelHand
     }
 
     func start(_ exchange: Exchange) {
+        guard !exchange.abandoned else {
+            // Nothing was sent: the connection is as good as before.
+            exchange.done(true)
+            return exchange.fail(CancellationError())
+        }
         guard let context, context.channel.isActive, current == nil else {
-            let error = endedBy ?? ChannelError.ioOnClosedChannel
-            exchange.head.fail(error)
-            exchange.bodyPieces.finish(throwing: error)
-            return
+            return exchange.fail(endedBy ?? ChannelError.ioOnClosedChannel)
         }
         current = exchange
         exchange.lastRead = .now()
@@ -412,7 +491,10 @@ final class UpstreamExchangeHandler: ChannelInboundHandler, RemovableChannelHand
 
     /// The caller gave up on `exchange` (cancelled, or dropped the body half-read).
     func abandon(_ exchange: Exchange) {
-        guard current === exchange else { return }
+        guard current === exchange else {
+            exchange.abandoned = true
+            return
+        }
         fail(CancellationError())
     }
 
@@ -423,18 +505,39 @@ final class UpstreamExchangeHandler: ChannelInboundHandler, RemovableChannelHand
         case .head(let head):
             // 1xx answers are not expected from an OpenAI-compatible API; NIO's decoder
             // hands over the final head.
-            exchange.receivedHead = true
+            exchange.head = head
             exchange.keepAlive = head.isKeepAlive
-            exchange.head.succeed(head)
-        case .body(let piece):
-            exchange.bodyPieces.yield(piece)
+            if let body = exchange.arrivingBody {
+                exchange.arrivingBody = nil
+                exchange.hand(UpstreamResponse(head: head, body: body))
+            }
+        case .body(var piece):
+            switch exchange.delivery {
+            case .arriving(let pieces):
+                pieces.yield(piece)
+            case .whole(let limit):
+                guard (exchange.collected?.readableBytes ?? 0) + piece.readableBytes <= limit else {
+                    return fail(NIOTooManyBytesError(maxBytes: limit))
+                }
+                if exchange.collected == nil {
+                    exchange.collected = piece
+                } else {
+                    exchange.collected!.writeBuffer(&piece)
+                }
+            }
         case .end:
             current = nil
             exchange.timer?.cancel()
-            // Back in the pool before the reader hears of the end, so that its next call
+            // Back in the pool before the caller hears of the end, so that its next call
             // finds this connection idle.
             exchange.done(exchange.keepAlive)
-            exchange.bodyPieces.finish()
+            switch exchange.delivery {
+            case .arriving(let pieces):
+                pieces.finish()
+            case .whole:
+                guard let head = exchange.head else { return exchange.fail(ChannelError.eof) }
+                exchange.hand(UpstreamResponse(head: head, body: UpstreamBody(storage: .whole(exchange.collected ?? ByteBuffer()))))
+            }
         }
     }
 
@@ -456,8 +559,7 @@ final class UpstreamExchangeHandler: ChannelInboundHandler, RemovableChannelHand
         }
         current = nil
         exchange.timer?.cancel()
-        if !exchange.receivedHead { exchange.head.fail(error) }
-        exchange.bodyPieces.finish(throwing: error)
+        exchange.fail(error)
         context?.close(promise: nil)
     }
 
@@ -465,11 +567,11 @@ final class UpstreamExchangeHandler: ChannelInboundHandler, RemovableChannelHand
     /// stall of the body after the last read.
     private func armTimer(_ exchange: Exchange) {
         guard let context else { return }
-        let due = exchange.receivedHead ? exchange.lastRead + exchange.stallTimeout : min(exchange.deadline, exchange.lastRead + exchange.stallTimeout)
+        let due = exchange.head != nil ? exchange.lastRead + exchange.stallTimeout : min(exchange.deadline, exchange.lastRead + exchange.stallTimeout)
         exchange.timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: due) { [self] in
             guard current === exchange else { return }
             let now = NIODeadline.now()
-            if !exchange.receivedHead, now >= exchange.deadline {
+            if exchange.head == nil, now >= exchange.deadline {
                 fail(UpstreamError(.timedOut, message: "timed out waiting for an answer from \(exchange.endpoint)"))
             } else if now >= exchange.lastRead + exchange.stallTimeout {
                 fail(UpstreamError(.timedOut, message: "timed out waiting for data from \(exchange.endpoint)"))

@@ -94,25 +94,109 @@ import Testing
         }
     }
 
+    static func pool(to mock: MockUpstreamServer, maxConnections: Int) throws -> UpstreamConnectionPool {
+        let origin = try #require(UpstreamOrigin("http://127.0.0.1:\(mock.port)/v1"))
+        return try UpstreamConnectionPool(
+            configuration: .init(origin: origin, maxConnections: maxConnections, connectTimeout: .seconds(30)),
+            group: MultiThreadedEventLoopGroup.singleton
+        )
+    }
+
+    static func post(
+        _ body: ByteBuffer, to pool: UpstreamConnectionPool, within deadline: TimeAmount, wholeUpTo limit: Int? = nil
+    ) async throws -> UpstreamResponse {
+        let head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/v1/chat/completions", headers: [
+            "host": pool.configuration.origin.hostHeader, "content-type": "application/json", "content-length": String(body.readableBytes),
+        ])
+        return try await pool.send(head, body: body, deadline: .now() + deadline, stallTimeout: .seconds(30), wholeUpTo: limit)
+    }
+
+    /// An answer read whole comes in one piece, head and body together; one past the limit
+    /// fails, and its connection is not used again.
+    @Test func anAnswerReadWholeComesInOnePieceWithinItsLimit() async throws {
+        var mockConfiguration = MockUpstreamConfiguration()
+        mockConfiguration.port = 0
+        let mock = try await MockUpstreamServer.start(mockConfiguration)
+        let pool = try Self.pool(to: mock, maxConnections: 1)
+        let answer = try await Self.post(Self.chatBody("whole"), to: pool, within: .seconds(10), wholeUpTo: 1 << 20)
+        #expect(answer.head.status == .ok)
+        var pieces: [ByteBuffer] = []
+        for try await piece in answer.body { pieces.append(piece) }
+        #expect(pieces.count == 1)
+        let text = String(buffer: try #require(pieces.first))
+        #expect(text.contains("echo: whole"))
+        #expect(String(buffer: try await answer.body.collect(upTo: text.utf8.count)) == text)
+        await #expect(throws: NIOTooManyBytesError.self) { _ = try await answer.body.collect(upTo: text.utf8.count - 1) }
+
+        await #expect(throws: NIOTooManyBytesError.self) {
+            _ = try await Self.post(Self.chatBody("too long for the limit"), to: pool, within: .seconds(10), wholeUpTo: 64)
+        }
+        let after = try await Self.post(Self.chatBody("after"), to: pool, within: .seconds(10), wholeUpTo: 1 << 20)
+        #expect(String(buffer: try await after.body.collect(upTo: 1 << 20)).contains("echo: after"))
+        #expect(mock.connectionsAccepted == 2)
+        pool.shutdown()
+        try await mock.shutdown()
+    }
+
+    /// A caller cancelled while it waits for a whole answer hears so at once, and the
+    /// connection, its answer unread, is closed.
+    @Test func aCancelledCallForAWholeAnswerEndsAtOnce() async throws {
+        var mockConfiguration = MockUpstreamConfiguration()
+        mockConfiguration.port = 0
+        let mock = try await MockUpstreamServer.start(mockConfiguration)
+        let pool = try Self.pool(to: mock, maxConnections: 1)
+        let started = ContinuousClock.now
+        let call = Task {
+            try await Self.post(Self.chatBody("slow [[mock:latency_ms=20000]]"), to: pool, within: .seconds(30), wholeUpTo: 1 << 20)
+        }
+        // Cancelled once the upstream has the request (before, nothing would have been sent).
+        var waited = 0
+        while mock.totalCalls == 0, waited < 1000 {
+            try await Task.sleep(for: .milliseconds(10))
+            waited += 1
+        }
+        call.cancel()
+        await #expect(throws: CancellationError.self) { _ = try await call.value }
+        #expect(ContinuousClock.now - started < .seconds(10), "the call waited for the answer")
+        let after = try await Self.post(Self.chatBody("after"), to: pool, within: .seconds(10), wholeUpTo: 1 << 20)
+        #expect(after.head.status == .ok)
+        #expect(mock.connectionsAccepted == 2)
+        pool.shutdown()
+        try await mock.shutdown()
+    }
+
+    /// A call cancelled before its request went out sends nothing and leaves its connection
+    /// to the next call.
+    @Test func aCallCancelledBeforeItStartsLeavesItsConnectionUsable() async throws {
+        var mockConfiguration = MockUpstreamConfiguration()
+        mockConfiguration.port = 0
+        let mock = try await MockUpstreamServer.start(mockConfiguration)
+        let pool = try Self.pool(to: mock, maxConnections: 1)
+        let call = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await Self.post(Self.chatBody("never sent"), to: pool, within: .seconds(10), wholeUpTo: 1 << 20)
+        }
+        await #expect(throws: CancellationError.self) { _ = try await call.value }
+        let after = try await Self.post(Self.chatBody("after"), to: pool, within: .seconds(10), wholeUpTo: 1 << 20)
+        #expect(String(buffer: try await after.body.collect(upTo: 1 << 20)).contains("echo: after"))
+        #expect(mock.connectionsAccepted == 1)
+        #expect(mock.totalCalls == 1)
+        pool.shutdown()
+        try await mock.shutdown()
+    }
+
     @Test func aWaitForAConnectionCountsAgainstTheDeadline() async throws {
         var mockConfiguration = MockUpstreamConfiguration()
         mockConfiguration.port = 0
         let mock = try await MockUpstreamServer.start(mockConfiguration)
-        let origin = try #require(UpstreamOrigin("http://127.0.0.1:\(mock.port)/v1"))
-        let pool = try UpstreamConnectionPool(
-            configuration: .init(origin: origin, maxConnections: 1, connectTimeout: .seconds(30)), group: MultiThreadedEventLoopGroup.singleton
-        )
-        func post(_ body: ByteBuffer, within deadline: TimeAmount) async throws -> UpstreamResponse {
-            let head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/v1/chat/completions", headers: [
-                "host": origin.hostHeader, "content-type": "application/json", "content-length": String(body.readableBytes),
-            ])
-            return try await pool.send(head, body: body, deadline: .now() + deadline, stallTimeout: .seconds(30))
-        }
+        let pool = try Self.pool(to: mock, maxConnections: 1)
         // A stream of six seconds holds the only connection.
-        let holding = try await post(Self.chatBody(String(repeating: "word ", count: 30) + "[[mock:token_delay_ms=200]]", stream: true), within: .seconds(30))
+        let holding = try await Self.post(
+            Self.chatBody(String(repeating: "word ", count: 30) + "[[mock:token_delay_ms=200]]", stream: true), to: pool, within: .seconds(30)
+        )
         #expect(holding.head.status == .ok)
         do {
-            _ = try await post(Self.chatBody("next"), within: .milliseconds(300))
+            _ = try await Self.post(Self.chatBody("next"), to: pool, within: .milliseconds(300), wholeUpTo: 1 << 20)
             Issue.record("the second call should have timed out waiting for the only connection")
         } catch let error as UpstreamError {
             #expect(error.code == .timedOut)

@@ -76,7 +76,7 @@ import Testing
 
     static func get(_ path: String, from pool: UpstreamConnectionPool) async throws -> String {
         let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: ["host": pool.configuration.origin.hostHeader])
-        let response = try await pool.send(head, body: nil, deadline: .now() + .seconds(10), stallTimeout: .seconds(10))
+        let response = try await pool.send(head, body: nil, deadline: .now() + .seconds(10), stallTimeout: .seconds(10), wholeUpTo: nil)
         #expect(response.head.status == .ok)
         return String(buffer: try await response.body.collect(upTo: 1 << 16))
     }
