@@ -54,7 +54,9 @@ extension Bench {
             .proxy: "http://127.0.0.1:\(server.port)/v1/chat/completions",
         ]
         do {
-            let rounds = try await proxyRounds(client: client, urls: urls, server: server.process, mock: mock, progress: progress)
+            let rounds = try await proxyRounds(
+                client: client, loop: client.eventLoopGroup.next(), urls: urls, server: server.process, mock: mock, progress: progress
+            )
             try await client.shutdown()
             return proxyFigures(rounds)
         } catch {
@@ -64,7 +66,7 @@ extension Bench {
     }
 
     private func proxyRounds(
-        client: HTTPClient, urls: [ProxyPath: String], server: ChildProcess,
+        client: HTTPClient, loop: any EventLoop, urls: [ProxyPath: String], server: ChildProcess,
         mock: (port: Int, stop: () -> Void, cpuTime: () -> Duration?), progress: (String) -> Void
     ) async throws -> [ProxyRound] {
         var rounds: [ProxyRound] = []
@@ -72,7 +74,7 @@ extension Bench {
             // Odd rounds open with a direct slice, even rounds with a proxied one.
             let order: [ProxyPath] = number % 2 == 1 ? [.direct, .proxy] : [.proxy, .direct]
             let serverBefore = server.cpuTime(), mockBefore = mock.cpuTime(), clientBefore = ChildProcess.cpuTime(of: getpid())
-            var round = try await openLoop(client: client, urls: urls, order: order, tag: "r\(number)")
+            var round = try await openLoop(client: client, loop: loop, urls: urls, order: order, tag: "r\(number)")
             // CPU time per request does not depend on what else the machine runs, as latency does.
             let all = max(1, round.sent.values.reduce(0, +)), relayed = max(1, round.sent[.proxy]!)
             if let serverBefore, let after = server.cpuTime() { round.serverCPU = (after - serverBefore) / relayed }
@@ -160,7 +162,7 @@ extension Bench {
     /// One round: `rate × 2 × (warm-up + duration)` requests on one open-loop schedule, the
     /// paths taking turns in slices, `order[0]` first; the first `warm-up` of each path is
     /// left out of the latencies.
-    func openLoop(client: HTTPClient, urls: [ProxyPath: String], order: [ProxyPath], tag: String) async throws -> ProxyRound {
+    func openLoop(client: HTTPClient, loop: any EventLoop, urls: [ProxyPath: String], order: [ProxyPath], tag: String) async throws -> ProxyRound {
         let rate = configuration.proxyRate
         let sliceCount = max(1, Int(configuration.proxySlice.seconds * Double(rate)))
         let warmupCount = 2 * Int(configuration.proxyWarmup.seconds * Double(rate))
@@ -171,6 +173,7 @@ extension Bench {
         }
         let plan = OpenLoop(
             client: client,
+            loop: loop,
             targets: targets,
             count: warmupCount + 2 * Int(configuration.proxyDuration.seconds * Double(rate)),
             rate: rate,

@@ -25,6 +25,11 @@ struct OpenLoop: Sendable {
     }
 
     var client: HTTPClient
+    /// The client's loop the run happens on. Keep it from run to run: connections are
+    /// pinned to their loop, and a run on another loop than the last finds none idle on its
+    /// own and keeps opening and closing connections (in the proxy bench this doubled every
+    /// process's CPU time per request in every second round).
+    var loop: any EventLoop
     /// The requests to send, without their bodies.
     var targets: [HTTPClient.Request]
     /// Requests in all, and per second.
@@ -44,7 +49,7 @@ struct OpenLoop: Sendable {
 
     /// Sends every request, the first at `start`, and answers the samples once all have ended.
     func run(startingAt start: NIODeadline) async throws -> [Sample] {
-        let loop = client.eventLoopGroup.next()
+        let loop = loop
         let promise = loop.makePromise(of: [Sample].self)
         loop.execute {
             Runner(plan: self, loop: loop, start: start, promise: promise).tick()
