@@ -55,16 +55,15 @@ public final class OpenAIClient: ChatBackend {
         /// What is wrong with this configuration, one line per problem; empty when it is usable.
         public func validate() -> [String] {
             var problems: [String] = []
-            if let url = URL(string: baseURL), let scheme = url.scheme?.lowercased(),
-               scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty {
+            if UpstreamOrigin(baseURL) != nil, let url = URL(string: baseURL) {
                 if url.user != nil || url.password != nil {
                     problems.append("the upstream URL must not contain credentials; set the API key instead")
                 }
             } else {
                 problems.append("the upstream URL must be an http:// or https:// URL with a host")
             }
-            if let apiKey, apiKey.isEmpty || apiKey.unicodeScalars.contains(where: { $0.value < 0x21 || $0.value == 0x7F }) {
-                problems.append("the upstream API key is empty or contains spaces or control characters")
+            if let apiKey, apiKey.isEmpty || !Self.fitsAHeader(apiKey) {
+                problems.append("the upstream API key is empty or contains spaces, control or non-ASCII characters")
             }
             if timeout <= .zero { problems.append("the upstream timeout must be more than 0 s") }
             if let maximumStreamDuration, maximumStreamDuration <= .zero {
@@ -72,6 +71,11 @@ public final class OpenAIClient: ChatBackend {
             }
             if maxConnections < 1 { problems.append("the upstream connection limit must be at least 1") }
             return problems
+        }
+
+        /// Whether an API key can go into the `Authorization` header as it is.
+        static func fitsAHeader(_ apiKey: String) -> Bool {
+            apiKey.utf8.allSatisfy(UpstreamOrigin.isVisibleASCII)
         }
     }
 
@@ -105,7 +109,12 @@ public final class OpenAIClient: ChatBackend {
         let origin = UpstreamOrigin(configuration.baseURL)
         self.basePath = origin?.path ?? ""
         self.endpoint = origin?.endpoint ?? "the upstream"
-        if let origin {
+        if let apiKey = configuration.apiKey, !Configuration.fitsAHeader(apiKey) {
+            // The connections do not check each request's headers: this is the check. The
+            // key is not quoted.
+            self.pool = .failure(UpstreamError(
+                .connectionFailed, message: "the upstream API key contains spaces, control or non-ASCII characters"))
+        } else if let origin {
             do {
                 self.pool = .success(try UpstreamConnectionPool(
                     configuration: .init(origin: origin, maxConnections: max(1, configuration.maxConnections), connectTimeout: configuration.timeout),

@@ -163,7 +163,8 @@ final class UpstreamConnectionPool: Sendable {
                             let name = origin.host.contains(":") || origin.host.allSatisfy({ $0.isNumber || $0 == "." }) ? nil : origin.host
                             try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tlsContext, serverHostname: name))
                         }
-                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                        // Headers were checked once, where they are made (``OpenAIClient``).
+                        try channel.pipeline.syncOperations.addHTTPClientHandlers(enableOutboundHeaderValidation: false)
                         let handler = UpstreamExchangeHandler()
                         try channel.pipeline.syncOperations.addHandler(handler)
                         return (channel, NIOLoopBound(handler, eventLoop: channel.eventLoop))
@@ -263,6 +264,8 @@ struct UpstreamOrigin: Sendable {
               var host = parsed.host, !host.isEmpty
         else { return nil }
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        // It goes into the Host header as it is.
+        guard host.utf8.allSatisfy(Self.isVisibleASCII) else { return nil }
         tls = scheme == "https"
         self.host = host
         port = parsed.port ?? (tls ? 443 : 80)
@@ -272,6 +275,12 @@ struct UpstreamOrigin: Sendable {
         let bracketedHost = host.contains(":") ? "[\(host)]" : host
         endpoint = "\(bracketedHost):\(port)"
         hostHeader = port == (tls ? 443 : 80) ? bracketedHost : endpoint
+    }
+
+    /// Whether `byte` may stand in a header value as it is: a printable ASCII character,
+    /// not a space. The pool's connections do not check their requests' headers again.
+    static func isVisibleASCII(_ byte: UInt8) -> Bool {
+        (0x21...0x7E).contains(byte)
     }
 }
 

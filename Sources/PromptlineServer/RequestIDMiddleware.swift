@@ -13,8 +13,13 @@ struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        let id = request.headers[Self.headerName].flatMap(Self.sane) ?? context.id
-        context.logger[metadataKey: "hb.request.id"] = .string(id)
+        let id: String
+        if let given = request.headers[Self.headerName].flatMap(Self.sane) {
+            id = given
+            context.logger[metadataKey: "hb.request.id"] = .string(id)
+        } else {
+            id = context.id
+        }
         context.logger[metadataKey: "request_id"] = .string(id)
         var response: Response
         do {

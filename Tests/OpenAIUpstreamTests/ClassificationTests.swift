@@ -126,6 +126,8 @@ import Testing
         #expect(OpenAIClient.Configuration(baseURL: "ftp://x").validate().count == 1)
         #expect(OpenAIClient.Configuration(baseURL: "http://u:p@host/v1").validate().count == 1)
         #expect(OpenAIClient.Configuration(apiKey: "a b").validate().count == 1)
+        #expect(OpenAIClient.Configuration(apiKey: "sk-é").validate().count == 1)
+        #expect(OpenAIClient.Configuration(baseURL: "http://a%0d%0aX-Injected:%201/v1").validate().count == 1)
         #expect(OpenAIClient.Configuration(timeout: .zero, maxConnections: 0).validate().count == 2)
     }
 
@@ -142,6 +144,26 @@ import Testing
             #expect(!error.description.contains("hunter2"))
         }
         try await client.shutdown()
+    }
+
+    /// The connections do not check each request's headers: a key or a host that could
+    /// break one is refused when the client is made, and every call says so.
+    @Test func aClientWhoseKeyOrHostCannotGoIntoAHeaderRefusesCalls() async throws {
+        for (configuration, message) in [
+            (OpenAIClient.Configuration(apiKey: "sk-1\r\nX-Injected: 1"), "the upstream API key contains spaces, control or non-ASCII characters"),
+            (OpenAIClient.Configuration(baseURL: "http://a%0d%0aX-Injected:%201/v1"), "the upstream URL is not an http(s) URL with a host"),
+        ] {
+            let client = OpenAIClient(configuration: configuration)
+            do {
+                _ = try await client.complete(OpenAIClientIntegrationTests.request("hello")) { _ in }
+                Issue.record("a call went out with a broken header")
+            } catch let error as UpstreamError {
+                #expect(error.code == .connectionFailed)
+                #expect(error.message == message)
+                #expect(!error.description.contains("sk-1"))
+            }
+            try await client.shutdown()
+        }
     }
 
     @Test func theConfigurationNeverShowsTheKey() {
