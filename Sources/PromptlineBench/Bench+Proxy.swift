@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOPosix
 import PromptlineCore
 
 /// The proxy scenario: what `POST /v1/chat/completions` through the server adds to a call
@@ -45,22 +46,26 @@ extension Bench {
         let server = try startServer(name: "proxy", upstreamPort: mock.port, workers: 0, redis: redis)
         defer { server.process.stop() }
         // One client for both paths, keep-alive, with room for far more requests in flight than
-        // the rate needs: a request never waits for a connection.
+        // the rate needs: a request never waits for a connection. It has one event loop of its
+        // own, where the schedule runs and every connection lives (see ``OpenLoop/loop``).
         var pool = HTTPClient.Configuration.ConnectionPool()
         pool.concurrentHTTP1ConnectionsPerHostSoftLimit = 256
-        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: .init(connectionPool: pool))
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let client = HTTPClient(eventLoopGroup: group, configuration: .init(connectionPool: pool))
         let urls: [ProxyPath: String] = [
             .direct: "http://127.0.0.1:\(mock.port)/v1/chat/completions",
             .proxy: "http://127.0.0.1:\(server.port)/v1/chat/completions",
         ]
         do {
             let rounds = try await proxyRounds(
-                client: client, loop: client.eventLoopGroup.next(), urls: urls, server: server.process, mock: mock, progress: progress
+                client: client, loop: group.next(), urls: urls, server: server.process, mock: mock, progress: progress
             )
             try await client.shutdown()
+            try await group.shutdownGracefully()
             return proxyFigures(rounds)
         } catch {
             try? await client.shutdown()
+            try? await group.shutdownGracefully()
             throw error
         }
     }
