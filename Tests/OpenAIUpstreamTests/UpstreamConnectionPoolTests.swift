@@ -138,6 +138,30 @@ import Testing
         try await mock.shutdown()
     }
 
+    /// An answer cut off after its head is a failure of that call, not a connection the
+    /// upstream had closed while idle: the request is not sent again, even on a connection
+    /// that served a call before.
+    @Test func anAnswerCutOffMidBodyIsNotSentAgain() async throws {
+        var mockConfiguration = MockUpstreamConfiguration()
+        mockConfiguration.port = 0
+        let mock = try await MockUpstreamServer.start(mockConfiguration)
+        let client = OpenAIClient(configuration: .init(
+            baseURL: "http://127.0.0.1:\(mock.port)/v1", timeout: .seconds(10), streaming: false, maxConnections: 1
+        ))
+        let first = try await client.relay(.POST, path: "/chat/completions", body: Self.chatBody("first"), streaming: false)
+        #expect(first.status == 200)
+        await #expect(throws: UpstreamError.self) {
+            _ = try await client.relay(.POST, path: "/chat/completions", body: Self.chatBody("cut [[mock:cut]]"), streaming: false)
+        }
+        await #expect(throws: UpstreamError.self) {
+            _ = try await client.complete(OpenAIClientIntegrationTests.request("cut too [[mock:cut]]")) { _ in }
+        }
+        #expect(mock.calls(forPrompt: "cut [[mock:cut]]") == 1)
+        #expect(mock.calls(forPrompt: "cut too [[mock:cut]]") == 1)
+        try await client.shutdown()
+        try await mock.shutdown()
+    }
+
     /// A caller cancelled while it waits for a whole answer hears so at once, and the
     /// connection, its answer unread, is closed.
     @Test func aCancelledCallForAWholeAnswerEndsAtOnce() async throws {
