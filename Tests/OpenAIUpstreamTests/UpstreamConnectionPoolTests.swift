@@ -94,12 +94,18 @@ import Testing
         }
     }
 
-    static func pool(to mock: MockUpstreamServer, maxConnections: Int) throws -> UpstreamConnectionPool {
+    /// A pool of `maxConnections` straight to a fresh mock, without a client around it.
+    static func withPool(maxConnections: Int, _ body: (UpstreamConnectionPool, MockUpstreamServer) async throws -> Void) async throws {
+        var mockConfiguration = MockUpstreamConfiguration()
+        mockConfiguration.port = 0
+        let mock = try await MockUpstreamServer.start(mockConfiguration)
         let origin = try #require(UpstreamOrigin("http://127.0.0.1:\(mock.port)/v1"))
-        return try UpstreamConnectionPool(
+        let pool = try UpstreamConnectionPool(
             configuration: .init(origin: origin, maxConnections: maxConnections, connectTimeout: .seconds(30)),
             group: MultiThreadedEventLoopGroup.singleton
         )
+        defer { Task { pool.shutdown(); try? await mock.shutdown() } }
+        try await body(pool, mock)
     }
 
     static func post(
@@ -114,121 +120,99 @@ import Testing
     /// An answer read whole comes in one piece, head and body together; one past the limit
     /// fails, and its connection is not used again.
     @Test func anAnswerReadWholeComesInOnePieceWithinItsLimit() async throws {
-        var mockConfiguration = MockUpstreamConfiguration()
-        mockConfiguration.port = 0
-        let mock = try await MockUpstreamServer.start(mockConfiguration)
-        let pool = try Self.pool(to: mock, maxConnections: 1)
-        let answer = try await Self.post(Self.chatBody("whole"), to: pool, within: .seconds(10), wholeUpTo: 1 << 20)
-        #expect(answer.head.status == .ok)
-        var pieces: [ByteBuffer] = []
-        for try await piece in answer.body { pieces.append(piece) }
-        #expect(pieces.count == 1)
-        let text = String(buffer: try #require(pieces.first))
-        #expect(text.contains("echo: whole"))
-        #expect(String(buffer: try await answer.body.collect(upTo: text.utf8.count)) == text)
-        await #expect(throws: NIOTooManyBytesError.self) { _ = try await answer.body.collect(upTo: text.utf8.count - 1) }
+        try await Self.withPool(maxConnections: 1) { pool, mock in
+            let answer = try await Self.post(Self.chatBody("whole"), to: pool, within: .seconds(10), wholeUpTo: 1 << 20)
+            #expect(answer.head.status == .ok)
+            var pieces: [ByteBuffer] = []
+            for try await piece in answer.body { pieces.append(piece) }
+            #expect(pieces.count == 1)
+            let text = String(buffer: try #require(pieces.first))
+            #expect(text.contains("echo: whole"))
+            #expect(String(buffer: try await answer.body.collect(upTo: text.utf8.count)) == text)
+            await #expect(throws: NIOTooManyBytesError.self) { _ = try await answer.body.collect(upTo: text.utf8.count - 1) }
 
-        await #expect(throws: NIOTooManyBytesError.self) {
-            _ = try await Self.post(Self.chatBody("too long for the limit"), to: pool, within: .seconds(10), wholeUpTo: 64)
+            await #expect(throws: NIOTooManyBytesError.self) {
+                _ = try await Self.post(Self.chatBody("too long for the limit"), to: pool, within: .seconds(10), wholeUpTo: 64)
+            }
+            let after = try await Self.post(Self.chatBody("after"), to: pool, within: .seconds(10), wholeUpTo: 1 << 20)
+            #expect(String(buffer: try await after.body.collect(upTo: 1 << 20)).contains("echo: after"))
+            #expect(mock.connectionsAccepted == 2)
         }
-        let after = try await Self.post(Self.chatBody("after"), to: pool, within: .seconds(10), wholeUpTo: 1 << 20)
-        #expect(String(buffer: try await after.body.collect(upTo: 1 << 20)).contains("echo: after"))
-        #expect(mock.connectionsAccepted == 2)
-        pool.shutdown()
-        try await mock.shutdown()
     }
 
     /// An answer cut off after its head is a failure of that call, not a connection the
     /// upstream had closed while idle: the request is not sent again, even on a connection
     /// that served a call before.
     @Test func anAnswerCutOffMidBodyIsNotSentAgain() async throws {
-        var mockConfiguration = MockUpstreamConfiguration()
-        mockConfiguration.port = 0
-        let mock = try await MockUpstreamServer.start(mockConfiguration)
-        let client = OpenAIClient(configuration: .init(
-            baseURL: "http://127.0.0.1:\(mock.port)/v1", timeout: .seconds(10), streaming: false, maxConnections: 1
-        ))
-        let first = try await client.relay(.POST, path: "/chat/completions", body: Self.chatBody("first"), streaming: false)
-        #expect(first.status == 200)
-        await #expect(throws: UpstreamError.self) {
-            _ = try await client.relay(.POST, path: "/chat/completions", body: Self.chatBody("cut [[mock:cut]]"), streaming: false)
+        try await Self.withMock(maxConnections: 1, streaming: false) { client, mock in
+            let first = try await client.relay(.POST, path: "/chat/completions", body: Self.chatBody("first"), streaming: false)
+            #expect(first.status == 200)
+            await #expect(throws: UpstreamError.self) {
+                _ = try await client.relay(.POST, path: "/chat/completions", body: Self.chatBody("cut [[mock:cut]]"), streaming: false)
+            }
+            await #expect(throws: UpstreamError.self) {
+                _ = try await client.complete(OpenAIClientIntegrationTests.request("cut too [[mock:cut]]")) { _ in }
+            }
+            #expect(mock.calls(forPrompt: "cut [[mock:cut]]") == 1)
+            #expect(mock.calls(forPrompt: "cut too [[mock:cut]]") == 1)
         }
-        await #expect(throws: UpstreamError.self) {
-            _ = try await client.complete(OpenAIClientIntegrationTests.request("cut too [[mock:cut]]")) { _ in }
-        }
-        #expect(mock.calls(forPrompt: "cut [[mock:cut]]") == 1)
-        #expect(mock.calls(forPrompt: "cut too [[mock:cut]]") == 1)
-        try await client.shutdown()
-        try await mock.shutdown()
     }
 
     /// A caller cancelled while it waits for a whole answer hears so at once, and the
     /// connection, its answer unread, is closed.
     @Test func aCancelledCallForAWholeAnswerEndsAtOnce() async throws {
-        var mockConfiguration = MockUpstreamConfiguration()
-        mockConfiguration.port = 0
-        let mock = try await MockUpstreamServer.start(mockConfiguration)
-        let pool = try Self.pool(to: mock, maxConnections: 1)
-        let started = ContinuousClock.now
-        let call = Task {
-            try await Self.post(Self.chatBody("slow [[mock:latency_ms=20000]]"), to: pool, within: .seconds(30), wholeUpTo: 1 << 20)
+        try await Self.withPool(maxConnections: 1) { pool, mock in
+            let started = ContinuousClock.now
+            let call = Task {
+                try await Self.post(Self.chatBody("slow [[mock:latency_ms=20000]]"), to: pool, within: .seconds(30), wholeUpTo: 1 << 20)
+            }
+            // Cancelled once the upstream has the request (before, nothing would have been sent).
+            var waited = 0
+            while mock.totalCalls == 0, waited < 1000 {
+                try await Task.sleep(for: .milliseconds(10))
+                waited += 1
+            }
+            call.cancel()
+            await #expect(throws: CancellationError.self) { _ = try await call.value }
+            #expect(ContinuousClock.now - started < .seconds(10), "the call waited for the answer")
+            let after = try await Self.post(Self.chatBody("after"), to: pool, within: .seconds(10), wholeUpTo: 1 << 20)
+            #expect(after.head.status == .ok)
+            #expect(mock.connectionsAccepted == 2)
         }
-        // Cancelled once the upstream has the request (before, nothing would have been sent).
-        var waited = 0
-        while mock.totalCalls == 0, waited < 1000 {
-            try await Task.sleep(for: .milliseconds(10))
-            waited += 1
-        }
-        call.cancel()
-        await #expect(throws: CancellationError.self) { _ = try await call.value }
-        #expect(ContinuousClock.now - started < .seconds(10), "the call waited for the answer")
-        let after = try await Self.post(Self.chatBody("after"), to: pool, within: .seconds(10), wholeUpTo: 1 << 20)
-        #expect(after.head.status == .ok)
-        #expect(mock.connectionsAccepted == 2)
-        pool.shutdown()
-        try await mock.shutdown()
     }
 
     /// A call cancelled before its request went out sends nothing and leaves its connection
     /// to the next call.
     @Test func aCallCancelledBeforeItStartsLeavesItsConnectionUsable() async throws {
-        var mockConfiguration = MockUpstreamConfiguration()
-        mockConfiguration.port = 0
-        let mock = try await MockUpstreamServer.start(mockConfiguration)
-        let pool = try Self.pool(to: mock, maxConnections: 1)
-        let call = Task {
-            withUnsafeCurrentTask { $0?.cancel() }
-            return try await Self.post(Self.chatBody("never sent"), to: pool, within: .seconds(10), wholeUpTo: 1 << 20)
+        try await Self.withPool(maxConnections: 1) { pool, mock in
+            let call = Task {
+                withUnsafeCurrentTask { $0?.cancel() }
+                return try await Self.post(Self.chatBody("never sent"), to: pool, within: .seconds(10), wholeUpTo: 1 << 20)
+            }
+            await #expect(throws: CancellationError.self) { _ = try await call.value }
+            let after = try await Self.post(Self.chatBody("after"), to: pool, within: .seconds(10), wholeUpTo: 1 << 20)
+            #expect(String(buffer: try await after.body.collect(upTo: 1 << 20)).contains("echo: after"))
+            #expect(mock.connectionsAccepted == 1)
+            #expect(mock.totalCalls == 1)
         }
-        await #expect(throws: CancellationError.self) { _ = try await call.value }
-        let after = try await Self.post(Self.chatBody("after"), to: pool, within: .seconds(10), wholeUpTo: 1 << 20)
-        #expect(String(buffer: try await after.body.collect(upTo: 1 << 20)).contains("echo: after"))
-        #expect(mock.connectionsAccepted == 1)
-        #expect(mock.totalCalls == 1)
-        pool.shutdown()
-        try await mock.shutdown()
     }
 
     @Test func aWaitForAConnectionCountsAgainstTheDeadline() async throws {
-        var mockConfiguration = MockUpstreamConfiguration()
-        mockConfiguration.port = 0
-        let mock = try await MockUpstreamServer.start(mockConfiguration)
-        let pool = try Self.pool(to: mock, maxConnections: 1)
-        // A stream of six seconds holds the only connection.
-        let holding = try await Self.post(
-            Self.chatBody(String(repeating: "word ", count: 30) + "[[mock:token_delay_ms=200]]", stream: true), to: pool, within: .seconds(30)
-        )
-        #expect(holding.head.status == .ok)
-        do {
-            _ = try await Self.post(Self.chatBody("next"), to: pool, within: .milliseconds(300), wholeUpTo: 1 << 20)
-            Issue.record("the second call should have timed out waiting for the only connection")
-        } catch let error as UpstreamError {
-            #expect(error.code == .timedOut)
-            #expect(error.message == "timed out waiting for a free connection to 127.0.0.1:\(mock.port)")
+        try await Self.withPool(maxConnections: 1) { pool, mock in
+            // A stream of six seconds holds the only connection.
+            let holding = try await Self.post(
+                Self.chatBody(String(repeating: "word ", count: 30) + "[[mock:token_delay_ms=200]]", stream: true), to: pool, within: .seconds(30)
+            )
+            #expect(holding.head.status == .ok)
+            do {
+                _ = try await Self.post(Self.chatBody("next"), to: pool, within: .milliseconds(300), wholeUpTo: 1 << 20)
+                Issue.record("the second call should have timed out waiting for the only connection")
+            } catch let error as UpstreamError {
+                #expect(error.code == .timedOut)
+                #expect(error.message == "timed out waiting for a free connection to 127.0.0.1:\(mock.port)")
+            }
+            withExtendedLifetime(holding) {}
         }
-        withExtendedLifetime(holding) {}
-        pool.shutdown()
-        try await mock.shutdown()
     }
 
     @Test func anAbandonedStreamClosesItsConnectionAndTheNextCallGetsAnother() async throws {
