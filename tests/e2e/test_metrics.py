@@ -79,8 +79,11 @@ def scrape_settled(server) -> Exposition:
     """A scrape once no task is in flight. A worker counts its attempt and frees its slot just
     after the store has the outcome, so a client that has seen every task finished can still
     scrape a moment before the last worker's counts."""
-    return wait_until(lambda: (m := scrape(server)).value("promptline_tasks_in_flight") == 0 and m,
-                      timeout=10, what="no task in flight on /metrics")
+    def settled() -> Exposition | None:
+        metrics = scrape(server)
+        return metrics if metrics.value("promptline_tasks_in_flight") == 0 else None
+
+    return wait_until(settled, timeout=10, what="no task in flight on /metrics")
 
 
 def count_requests(server) -> Counter:
