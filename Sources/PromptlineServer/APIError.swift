@@ -6,19 +6,19 @@ import PromptlineCore
 ///
 /// On `/api/…` routes it is rendered as `{"detail": "…"}` (the original design's shape), on
 /// `/v1/…` routes as OpenAI's `{"error": {"message", "type", "code"}}` (see ``ErrorMiddleware``).
-public struct APIError: Error, HTTPResponseError, Sendable {
-    public var status: HTTPResponse.Status
-    public var message: String
+package struct APIError: Error, HTTPResponseError, Sendable {
+    package var status: HTTPResponse.Status
+    package var message: String
     /// Extra headers, such as `Retry-After`.
-    public var headers: HTTPFields
+    package var headers: HTTPFields
 
-    public init(_ status: HTTPResponse.Status, _ message: String, headers: HTTPFields = [:]) {
+    package init(_ status: HTTPResponse.Status, _ message: String, headers: HTTPFields = [:]) {
         self.status = status
         self.message = message
         self.headers = headers
     }
 
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
+    package func response(from request: Request, context: some RequestContext) throws -> Response {
         let body: any Encodable = request.uri.path.hasPrefix("/v1/")
             ? OpenAIErrorBody(error: .init(message: message, type: Self.openAIType(for: status), code: nil))
             : DetailBody(detail: message)

@@ -7,28 +7,28 @@ import Logging
 /// set; a request sets three keys before it logs anything, if it logs at all. Precedence is
 /// swift-log's: the event's own metadata wins over the provider's, which wins over the
 /// logger's.
-public struct DeferredMetadataLogHandler<Base: LogHandler>: LogHandler {
-    public var base: Base
-    public var metadata: Logger.Metadata = [:]
-    public var metadataProvider: Logger.MetadataProvider?
+package struct DeferredMetadataLogHandler<Base: LogHandler>: LogHandler {
+    package var base: Base
+    package var metadata: Logger.Metadata = [:]
+    package var metadataProvider: Logger.MetadataProvider?
 
-    public init(_ base: Base) {
+    package init(_ base: Base) {
         self.metadataProvider = base.metadataProvider
         self.base = base
         self.base.metadataProvider = nil
     }
 
-    public var logLevel: Logger.Level {
+    package var logLevel: Logger.Level {
         get { base.logLevel }
         set { base.logLevel = newValue }
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    public func log(event: LogEvent) {
+    package func log(event: LogEvent) {
         var event = event
         var merged = metadata
         if let provided = metadataProvider?.get(), !provided.isEmpty { merged.merge(provided) { _, new in new } }

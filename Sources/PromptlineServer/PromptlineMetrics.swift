@@ -11,9 +11,9 @@ import Synchronization
 /// to what records events as they happen (the worker pool, the upstream client, the
 /// rate-limit gate, the HTTP middleware, cancellations); what is a state rather than an
 /// event (the queue, the busy workers, the response cache's counts) is read at scrape time.
-public final class PromptlineMetrics: Sendable {
-    public let registry: PrometheusCollectorRegistry
-    public let factory: PrometheusMetricsFactory
+package final class PromptlineMetrics: Sendable {
+    package let registry: PrometheusCollectorRegistry
+    package let factory: PrometheusMetricsFactory
     /// The cache's counts at the last scrape: the counters get what happened since.
     private let cacheCounted = Mutex(ResponseCache.Statistics())
 
@@ -24,7 +24,7 @@ public final class PromptlineMetrics: Sendable {
         .seconds(5), .seconds(10), .seconds(30), .seconds(60), .seconds(120),
     ]
 
-    public init() {
+    package init() {
         registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.defaultDurationHistogramBuckets = Self.durationBuckets

@@ -1,13 +1,13 @@
 import Hummingbird
 
 /// The request context of every Promptline route: Hummingbird's basics and the caller.
-public struct PromptlineRequestContext: RequestContext {
-    public var coreContext: CoreRequestContextStorage
+package struct PromptlineRequestContext: RequestContext {
+    package var coreContext: CoreRequestContextStorage
     /// The API key that made the request; `nil` on a server without keys, where everyone
     /// may do everything. Set by ``AccessMiddleware``.
-    public var caller: APIKey?
+    package var caller: APIKey?
 
-    public init(source: Source) {
+    package init(source: Source) {
         coreContext = .init(source: source)
     }
 

@@ -152,3 +152,12 @@ struct SubmitPolicy: Sendable {
         }
     }
 }
+
+extension SubmitPolicy {
+    init(_ settings: ServerSettings) {
+        self.init(defaultModel: settings.model, defaultMaxTokens: settings.maxTokens, defaultTemperature: settings.temperature)
+        maxPromptsPerBatch = settings.maxPrompts
+        maxPromptLength = settings.maxPromptLength
+        maxTokensCeiling = settings.maxTokensLimit
+    }
+}

@@ -18,17 +18,18 @@ struct KeysCommand: AsyncParsableCommand {
 
     /// Where the keys are: the store flags of `serve`.
     struct StoreOptions: ParsableArguments {
-        @Option(name: .customLong(Setting.dataDir.rawValue), help: ArgumentHelp(Setting.dataDir.help)) var dataDir: String?
-        @Option(name: .customLong(Setting.redisURL.rawValue), help: ArgumentHelp(Setting.redisURL.help)) var redisURL: String?
-        @Option(name: .customLong(Setting.redisPrefix.rawValue), help: ArgumentHelp(Setting.redisPrefix.help)) var redisPrefix: String?
+        @Option(name: .customLong(Setting.dataDir.name), help: ArgumentHelp(Setting.dataDir.help)) var dataDir: String?
+        @Option(name: .customLong(Setting.redisURL.name), help: ArgumentHelp(Setting.redisURL.help)) var redisURL: String?
+        @Option(name: .customLong(Setting.redisPrefix.name), help: ArgumentHelp(Setting.redisPrefix.help)) var redisPrefix: String?
+        @Option(name: .customLong("config"), help: "A TOML file of settings, as serve reads it. Env: PROMPTLINE_CONFIG.") var config: String?
         @Option(name: .customLong("env-file"), help: "The .env file to read. Default: .env in the working directory.") var envFile = ".env"
 
         func withKeyRing<T: Sendable>(_ body: (KeyRing) async throws -> T) async throws -> T {
+            let flags: [Setting: String?] = [.dataDir: dataDir, .redisURL: redisURL, .redisPrefix: redisPrefix]
+            let options = CommandLineSettings(flags: flags.compactMapValues { $0 }, configPath: config, envFile: envFile)
             let settings: ServerSettings
             do {
-                let environment = DotEnv.merged(environment: ProcessInfo.processInfo.environment, dotenv: try DotEnv.load(path: envFile))
-                let flags: [Setting: String?] = [.dataDir: dataDir, .redisURL: redisURL, .redisPrefix: redisPrefix]
-                settings = try ServerSettings.resolve(flags: flags.compactMapValues { $0 }, environment: environment).get()
+                settings = try options.resolve(environment: ProcessInfo.processInfo.environment)
             } catch {
                 ServeCommand.refuse(error)
             }

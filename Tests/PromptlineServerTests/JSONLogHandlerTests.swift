@@ -97,7 +97,7 @@ import Testing
         dump(settings, to: &dumped)
         for text in ["\(settings)", String(reflecting: settings), dumped] {
             #expect(!text.contains("sk-canary-123") && !text.contains("hunter2-canary"), "\(text)")
-            #expect(text.contains("upstreamAPIKey: set") || text.contains("upstreamAPIKey: \"set\""), "\(text)")
+            #expect(text.contains("upstream-api-key=set") || text.contains("upstream-api-key: \"set\""), "\(text)")
             #expect(text.contains("cache:6380"), "\(text)")
         }
     }

@@ -35,7 +35,8 @@ import Testing
         let router = PromptlineApp.buildRouter(
             settings: ServerSettings(), store: store, pool: pool,
             upstream: .init(client: client, gate: RateLimitGate(), cache: ResponseCache(configuration: .init())),
-            documents: store
+            documents: store,
+            batches: BatchService(ServerSettings(), tasks: store, documents: store, metrics: PromptlineMetrics(), logger: logger)
         )
         let routes = Set(router.routes.map(\.description))
         try await client.shutdown()

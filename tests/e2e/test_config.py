@@ -120,3 +120,32 @@ def test_a_busy_port_is_refused(mock, start_server, tmp_path):
     assert r.returncode != 0, "a second server on a busy port must not start"
     assert "listening" not in r.stdout
     assert str(first.port) in r.stderr or "address" in r.stderr.lower(), r.stderr
+
+
+def test_config_file_sets_settings_below_environment_and_flags(mock, start_server, tmp_path):
+    config = tmp_path / "promptline.toml"
+    config.write_text('# settings\nworkers = 5\nmodel = "from-file"\nmax_attempts = 2\n')
+    s1 = start_server(mock, workers=None, config=config)
+    assert s1.stats()["workers"] == 5
+    [t] = s1.submit(["model from the file"])
+    s1.wait_one(t)
+    assert s1.detail(t)["model"] == "from-file"
+    # the environment over the file, a flag over both
+    s2 = start_server(mock, workers=3, env={"PROMPTLINE_CONFIG": str(config), "PROMPTLINE_MODEL": "from-env"})
+    assert s2.stats()["workers"] == 3
+    [t] = s2.submit(["model from the environment"])
+    s2.wait_one(t)
+    assert s2.detail(t)["model"] == "from-env"
+
+
+def test_config_file_problems_name_the_file_the_line_and_the_key(tmp_path):
+    config = tmp_path / "promptline.toml"
+    config.write_text('port = 8001\n\nwrokers = 3\nupstream_streaming = "yes"\n')
+    r = run_promptline(["serve", "--config", str(config), "--data-dir", str(tmp_path / "d"),
+                        "--env-file", str(tmp_path / "none.env")], tmp_path)
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    lines = problem_lines(r)
+    assert lines == [
+        f"promptline: {config}:3: 'wrokers' is not a setting (did you mean 'workers'?)",
+        f"promptline: {config}:4: upstream_streaming must be a boolean (true or false), not a string",
+    ], lines

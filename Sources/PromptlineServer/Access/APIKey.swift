@@ -1,19 +1,19 @@
 import Crypto
 import Foundation
 
-/// An API key as the store keeps it: a public id, a name, its limits and the SHA-256 of the
+/// An API key as the store keeps it: a package id, a name, its limits and the SHA-256 of the
 /// secret. The secret itself is shown once, when the key is made, and kept nowhere.
-public struct APIKey: Codable, Sendable, Hashable {
+package struct APIKey: Codable, Sendable, Hashable {
     /// Per-key limits; `nil` means no limit.
-    public struct Limits: Codable, Sendable, Hashable {
+    package struct Limits: Codable, Sendable, Hashable {
         /// Requests per minute to `/api` and `/v1` routes.
-        public var requestsPerMinute: Int?
+        package var requestsPerMinute: Int?
         /// Tokens per minute, estimated when work is admitted (see ``TokenEstimate``).
-        public var tokensPerMinute: Int?
+        package var tokensPerMinute: Int?
         /// Tasks submitted by the key that have not finished yet.
-        public var maxInFlight: Int?
+        package var maxInFlight: Int?
 
-        public init(requestsPerMinute: Int? = nil, tokensPerMinute: Int? = nil, maxInFlight: Int? = nil) {
+        package init(requestsPerMinute: Int? = nil, tokensPerMinute: Int? = nil, maxInFlight: Int? = nil) {
             self.requestsPerMinute = requestsPerMinute
             self.tokensPerMinute = tokensPerMinute
             self.maxInFlight = maxInFlight
@@ -28,10 +28,10 @@ public struct APIKey: Codable, Sendable, Hashable {
 
     /// `key_` and the first 12 hex digits of the secret's hash: what lists, logs and task
     /// owners name the key by, and where the store finds it.
-    public var id: String
-    public var name: String
-    public var limits: Limits
-    public var createdAt: Date
+    package var id: String
+    package var name: String
+    package var limits: Limits
+    package var createdAt: Date
     /// Hex SHA-256 of the secret.
     var secretHash: String
 

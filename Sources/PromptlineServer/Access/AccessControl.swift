@@ -7,7 +7,7 @@ import Synchronization
 ///
 /// Keys are looked up in the store and remembered for a second, so a new key works, and a
 /// revoked one stops working, within a second on every instance.
-public final class AccessControl: Sendable {
+package final class AccessControl: Sendable {
     let keys: KeyRing
     let meter: any UsageMeter
     let tasks: any TaskStore
@@ -20,7 +20,7 @@ public final class AccessControl: Sendable {
         var keys: [String: (key: APIKey?, until: ContinuousClock.Instant)] = [:]
     }
 
-    public init(keys: KeyRing, meter: any UsageMeter, tasks: any TaskStore, remembered: Duration = .seconds(1)) {
+    package init(keys: KeyRing, meter: any UsageMeter, tasks: any TaskStore, remembered: Duration = .seconds(1)) {
         self.keys = keys
         self.meter = meter
         self.tasks = tasks
@@ -87,7 +87,7 @@ public final class AccessControl: Sendable {
     }
 
     /// Whether any key exists; an open server says so loudly at start-up.
-    public func anyKeys() async throws -> Bool {
+    package func anyKeys() async throws -> Bool {
         let now = ContinuousClock.now
         if let known = cache.withLock({ $0.anyKeys }), known.until > now { return known.value }
         let value = try await !keys.isEmpty()

@@ -3,7 +3,7 @@ import PromptlineCore
 
 /// The API keys in a store: made, listed, revoked and looked up by secret. Every instance
 /// that shares the store shares the keys.
-public struct KeyRing: Sendable {
+package struct KeyRing: Sendable {
     /// The collection that holds them, one document per key, named by the key's id.
     static let collection = "api-keys"
     /// Keys do not expire; a document store wants a lifetime, so they get a century.
@@ -11,17 +11,17 @@ public struct KeyRing: Sendable {
 
     let documents: any DocumentStore
 
-    public init(documents: any DocumentStore) {
+    package init(documents: any DocumentStore) {
         self.documents = documents
     }
 
     /// A key that could not be made, or found.
-    public struct Problem: Error, CustomStringConvertible {
-        public var description: String
+    package struct Problem: Error, CustomStringConvertible {
+        package var description: String
     }
 
     /// Makes a key. Answers its record and the secret, which exists nowhere else afterwards.
-    public func create(name: String, limits: APIKey.Limits) async throws -> (key: APIKey, secret: String) {
+    package func create(name: String, limits: APIKey.Limits) async throws -> (key: APIKey, secret: String) {
         let name = name.trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty, name.count <= 100 else { throw Problem(description: "a key's name must be 1 to 100 characters") }
         for (label, value) in [("rpm", limits.requestsPerMinute), ("tpm", limits.tokensPerMinute), ("max-in-flight", limits.maxInFlight)] {
@@ -43,7 +43,7 @@ public struct KeyRing: Sendable {
     }
 
     /// Every key, newest first.
-    public func list() async throws -> [APIKey] {
+    package func list() async throws -> [APIKey] {
         var keys: [APIKey] = []
         var after: String?
         while true {
@@ -55,7 +55,7 @@ public struct KeyRing: Sendable {
     }
 
     /// Revokes the key with this id or name; answers the key revoked.
-    public func revoke(_ idOrName: String) async throws -> APIKey {
+    package func revoke(_ idOrName: String) async throws -> APIKey {
         guard let key = try await list().first(where: { $0.id == idOrName || $0.name == idOrName }) else {
             throw Problem(description: "no key has the id or name '\(idOrName)' (see `promptline keys list`)")
         }
@@ -64,7 +64,7 @@ public struct KeyRing: Sendable {
     }
 
     /// Whether the store holds any key at all.
-    public func isEmpty() async throws -> Bool {
+    package func isEmpty() async throws -> Bool {
         try await documents.documents(collection: Self.collection, after: nil, limit: 1).isEmpty
     }
 

@@ -11,7 +11,7 @@ import PromptlineCore
 /// compare-and-replace, so instances that watch the same batch cannot undo each other.
 /// The output and error files are not stored: they are read from the tasks when asked for,
 /// and last as long as the results do.
-struct BatchService: Sendable {
+package struct BatchService: Sendable {
     let tasks: any TaskStore
     let documents: any DocumentStore
     let defaults: SubmitPolicy
@@ -386,5 +386,14 @@ struct ResultLine: Encodable {
         try c.encode(customID, forKey: .customID)
         try c.encode(response, forKey: .response)
         try c.encode(error, forKey: .error)
+    }
+}
+
+extension BatchService {
+    package init(_ settings: ServerSettings, tasks: any TaskStore, documents: any DocumentStore, metrics: PromptlineMetrics, logger: Logger) {
+        self.init(
+            tasks: tasks, documents: documents, defaults: SubmitPolicy(settings), maxRequests: settings.batchMaxRequests,
+            retention: .seconds(settings.resultTTL), logger: logger, metrics: TaskMetrics(factory: metrics.factory)
+        )
     }
 }

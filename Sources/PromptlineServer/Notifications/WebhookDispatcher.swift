@@ -232,3 +232,13 @@ struct WebhookDispatcher: Service {
         }
     }
 }
+
+extension WebhookDispatcher.Configuration {
+    init(_ settings: ServerSettings) {
+        self.init(
+            timeout: .seconds(settings.webhookTimeout),
+            maxAttempts: settings.webhookMaxAttempts,
+            retryDelay: .seconds(settings.webhookRetryDelay)
+        )
+    }
+}

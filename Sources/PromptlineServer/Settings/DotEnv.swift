@@ -2,9 +2,9 @@ import Foundation
 
 /// Reads a `.env` file: `KEY=VALUE` lines, `#` comments, optional `export `, and values in
 /// single or double quotes.
-public enum DotEnv {
+package enum DotEnv {
     /// The variables of the file at `path`; an absent file is an empty set.
-    public static func load(path: String) throws -> [String: String] {
+    package static func load(path: String) throws(SettingsError) -> [String: String] {
         guard FileManager.default.fileExists(atPath: path) else { return [:] }
         guard let handle = FileHandle(forReadingAtPath: path), let data = try? handle.readToEnd() ?? Data() else {
             throw SettingsError(problems: ["--env-file: cannot read '\(path)'"])
@@ -12,7 +12,7 @@ public enum DotEnv {
         return parse(String(decoding: data, as: UTF8.self))
     }
 
-    public static func parse(_ text: String) -> [String: String] {
+    package static func parse(_ text: String) -> [String: String] {
         var variables: [String: String] = [:]
         for line in text.split(whereSeparator: \.isNewline) {
             var line = line.trimmingCharacters(in: .whitespaces)
@@ -33,7 +33,7 @@ public enum DotEnv {
     }
 
     /// The process environment over the `.env` file's: a variable set in the environment wins.
-    public static func merged(environment: [String: String], dotenv: [String: String]) -> [String: String] {
+    package static func merged(environment: [String: String], dotenv: [String: String]) -> [String: String] {
         dotenv.merging(environment) { _, fromEnvironment in fromEnvironment }
     }
 }

@@ -1,0 +1,51 @@
+import Hummingbird
+import Logging
+import PromptlineCore
+
+extension PromptlineApp {
+    /// The routes, for the server and for in-process tests. Without `upstream` there is no
+    /// OpenAI-compatible chat API, without `documents` no submissions' records, without
+    /// `batches` no Batch API, without `access` no API keys (everything is open). `metrics` is
+    /// what `/metrics` answers; the routes count requests and cancellations into it.
+    package static func buildRouter(
+        settings: ServerSettings, store: any TaskStore, pool: WorkerPool,
+        cluster: any ClusterRegistry = LocalClusterRegistry(), upstream: Upstream? = nil, documents: (any DocumentStore)? = nil,
+        batches: BatchService? = nil, access: AccessControl? = nil, metrics: PromptlineMetrics = PromptlineMetrics(),
+        logger: Logger = Logger(label: "promptline")
+    ) -> Router<PromptlineRequestContext> {
+        let router = Router(context: PromptlineRequestContext.self)
+        router.add(middleware: RequestIDMiddleware())
+        router.add(middleware: HTTPMetricsMiddleware(factory: metrics.factory))
+        router.add(middleware: ErrorMiddleware())
+        if let access { router.add(middleware: AccessMiddleware(access: access)) }
+        let submissions = documents.map { Submissions(documents: $0, retention: .seconds(settings.resultTTL)) }
+        EventsController(store: store, submissions: submissions).addRoutes(to: router)
+        TaskController(
+            store: store,
+            pool: pool,
+            policy: SubmitPolicy(settings),
+            maxBodySize: settings.maxBodySize,
+            access: access,
+            metrics: TaskMetrics(factory: metrics.factory),
+            submissions: submissions,
+            acceptsWebhooks: settings.webhookSecret != nil
+        ).addRoutes(to: router)
+        let storeKind = settings.redisURL == nil ? "embedded" : "redis"
+        ClusterController(store: store, registry: cluster, storeKind: storeKind).addRoutes(to: router)
+        if let upstream {
+            ChatController(
+                client: upstream.client, cache: upstream.cache, gate: upstream.gate,
+                defaultModel: settings.model, maxBodySize: settings.maxBodySize, policy: SubmitPolicy(settings), access: access
+            ).addRoutes(to: router)
+        }
+        if let batches {
+            BatchController(service: batches, maxFileSize: settings.batchMaxFileSize, maxBodySize: settings.maxBodySize)
+                .addRoutes(to: router)
+        }
+        DocsController().addRoutes(to: router)
+        OperationsController(
+            store: store, storeKind: storeKind, pool: pool, cache: upstream?.cache, cacheTTL: settings.cacheTTL, metrics: metrics
+        ).addRoutes(to: router)
+        return router
+    }
+}
