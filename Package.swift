@@ -27,8 +27,9 @@ let package = Package(
             name: "EventLoopExecutor",
             dependencies: [.product(name: "NIOCore", package: "swift-nio")]
         ),
-        // Durations in the units other APIs count in: shared by the Redis client, the mock
-        // upstream and PromptlineCore, which re-exports it to every module above it.
+        // Durations in the units other APIs count in, and exponential backoff: shared by the
+        // Redis client, the mock upstream and PromptlineCore, which re-exports it to every
+        // module above it.
         .target(name: "Timing"),
         // The task model, the store protocol, retry policy and the worker pool.
         .target(
