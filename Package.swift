@@ -27,10 +27,15 @@ let package = Package(
             name: "EventLoopExecutor",
             dependencies: [.product(name: "NIOCore", package: "swift-nio")]
         ),
+        // Durations in the units other APIs count in, and exponential backoff: shared by the
+        // Redis client, the mock upstream and PromptlineCore, which re-exports it to every
+        // module above it.
+        .target(name: "Timing"),
         // The task model, the store protocol, retry policy and the worker pool.
         .target(
             name: "PromptlineCore",
             dependencies: [
+                "Timing",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -64,6 +69,7 @@ let package = Package(
         .target(
             name: "RedisClient",
             dependencies: [
+                "Timing",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -108,6 +114,7 @@ let package = Package(
         .target(
             name: "MockUpstream",
             dependencies: [
+                "Timing",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -156,6 +163,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .testTarget(name: "TimingTests", dependencies: ["Timing"]),
         .testTarget(
             name: "PromptlineCoreTests",
             dependencies: ["PromptlineCore", .product(name: "MetricsTestKit", package: "swift-metrics")]

@@ -1,5 +1,6 @@
 import NIOCore
 import Synchronization
+import Timing
 
 /// The shared, thread-safe state of one mock: the call ledger, the random draws and the rate limit.
 ///
@@ -98,7 +99,7 @@ final class MockUpstreamState: Sendable {
     }
 
     private var defaultRetryAfterMilliseconds: Int {
-        configuration.retryAfter.wholeMillisecondsRoundedUp
+        Int(configuration.retryAfter.milliseconds)
     }
 
     private func applyDirectiveFault(_ directive: MockDirective, to plan: inout MockAnswerPlan) {
@@ -165,14 +166,5 @@ final class MockUpstreamState: Sendable {
             ledger.recordStatus(reply.status)
         }
         if plan.stall != nil { ledger.recordStall() }
-    }
-}
-
-extension Duration {
-    /// The duration in milliseconds, rounded up to a whole number.
-    var wholeMillisecondsRoundedUp: Int {
-        let (seconds, attoseconds) = components
-        let milliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000
-        return Int(milliseconds + (attoseconds % 1_000_000_000_000_000 > 0 ? 1 : 0))
     }
 }

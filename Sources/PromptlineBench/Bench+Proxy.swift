@@ -97,8 +97,8 @@ extension Bench {
                 time.map { "\(name) \(Int(($0.seconds * 1e6).rounded()))" }
             }
             progress(
-                "proxy round \(number): overhead p50 \((proxied.p50 - direct.p50).milliseconds) ms, p99 \((proxied.p99 - direct.p99).milliseconds) ms; "
-                    + "\(Int(round.rate.rounded())) req/s answered, client lag p99 \(round.lag.p99.milliseconds) ms"
+                "proxy round \(number): overhead p50 \((proxied.p50 - direct.p50).formattedMilliseconds) ms, p99 \((proxied.p99 - direct.p99).formattedMilliseconds) ms; "
+                    + "\(Int(round.rate.rounded())) req/s answered, client lag p99 \(round.lag.p99.formattedMilliseconds) ms"
                     + (cpu.isEmpty ? "" : "; CPU µs/req " + cpu.joined(separator: ", ")))
         }
         return rounds

@@ -216,7 +216,7 @@ public struct Bench: Sendable {
 
     /// Throughput with a slow upstream, as a fraction of workers / latency.
     func concurrency(redis: BenchRedis?, progress: (String) -> Void) async throws -> Figure {
-        let latencyMs = Int(configuration.concurrencyLatency.seconds * 1000)
+        let latencyMs = Int(configuration.concurrencyLatency.milliseconds)
         let mock = try startMock(latencyMs: latencyMs)
         defer { mock.stop() }
         let ideal = Double(configuration.concurrencyWorkers) / configuration.concurrencyLatency.seconds

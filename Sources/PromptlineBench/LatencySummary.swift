@@ -26,13 +26,13 @@ struct LatencySummary: Sendable {
 
     /// `p50 0.123 p90 … max … ms`, for progress lines.
     var line: String {
-        "p50 \(p50.milliseconds) p90 \(p90.milliseconds) p99 \(p99.milliseconds) max \(max.milliseconds) ms"
+        "p50 \(p50.formattedMilliseconds) p90 \(p90.formattedMilliseconds) p99 \(p99.formattedMilliseconds) max \(max.formattedMilliseconds) ms"
     }
 }
 
 extension Duration {
     /// Milliseconds with three decimals, the precision the proxy figures are read at.
-    var milliseconds: String {
+    var formattedMilliseconds: String {
         String(format: "%.3f", seconds * 1_000)
     }
 }

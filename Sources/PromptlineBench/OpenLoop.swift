@@ -109,14 +109,10 @@ struct OpenLoop: Sendable {
                         failure = "\(error)"
                     }
                     self.samples.append(Sample(
-                        index: index, target: target, latency: Self.duration(finished - due), lag: Self.duration(sent - due),
+                        index: index, target: target, latency: Duration(finished - due), lag: Duration(sent - due),
                         finished: finished, failure: failure))
                     if self.samples.count == self.plan.count { self.promise.succeed(self.samples) }
                 }
-        }
-
-        static func duration(_ amount: TimeAmount) -> Duration {
-            .nanoseconds(amount.nanoseconds)
         }
     }
 }

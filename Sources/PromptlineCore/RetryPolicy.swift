@@ -1,8 +1,8 @@
 /// How many times a task is tried and how long to wait between tries.
 ///
-/// Exponential backoff with "equal jitter": the n-th retry waits a random time between half
-/// of and all of `min(maxDelay, baseDelay × 2^(n-1))`. When the upstream said how long to
-/// wait, that wait is used instead (never shortened).
+/// Exponential backoff with "equal jitter" (``Backoff``): the n-th retry waits a random time
+/// between half of and all of `min(maxDelay, baseDelay × 2^(n-1))`. When the upstream said
+/// how long to wait, that wait is used instead (never shortened).
 public struct RetryPolicy: Sendable, Hashable {
     /// Deliveries of a task at most, the first included.
     public var maxAttempts: Int
@@ -24,8 +24,6 @@ public struct RetryPolicy: Sendable, Hashable {
     /// - Parameter random: a number in 0..<1 (injected so tests are exact).
     public func delay(afterAttempt attempt: Int, retryAfter: Duration? = nil, random: Double = Double.random(in: 0..<1)) -> Duration {
         if let retryAfter { return max(retryAfter, .zero) }
-        let exponent = min(max(attempt - 1, 0), 30)
-        let ceiling = min(maxDelay, baseDelay * Double(1 << exponent))
-        return ceiling / 2 + (ceiling / 2) * random
+        return Backoff(base: baseDelay, maximum: maxDelay, jitter: .equal).delay(afterFailure: attempt, random: random)
     }
 }

@@ -44,7 +44,7 @@ public final class LocalUsageMeter: UsageMeter {
     }
 
     public func consume(_ amount: Int, of counter: String, limit: Int, window: Duration) async throws -> UsageDecision {
-        let length = max(1, Int64(window.seconds * 1_000))
+        let length = max(1, window.milliseconds)
         let now = Int64(clock().timeIntervalSince1970 * 1_000)
         let current = now / length
         let resetsIn = Duration.milliseconds((current + 1) * length - now)

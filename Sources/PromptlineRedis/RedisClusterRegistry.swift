@@ -25,7 +25,7 @@ public struct RedisClusterRegistry: ClusterRegistry {
         let (added, stored, pruned) = try await pool.execute(
             ZADD(heartbeats, score: now.rounded(), member: report.id),
             SET(reportKey(report.id), ByteBuffer(bytes: json), expiry: staleAfter),
-            ZREMRANGEBYSCORE(heartbeats, max: (now - staleAfter.seconds * 1_000).rounded())
+            ZREMRANGEBYSCORE(heartbeats, max: (now - Double(staleAfter.milliseconds)).rounded())
         )
         _ = try added.get()
         _ = try stored.get()

@@ -19,8 +19,9 @@ extension RedisTaskStore: DocumentStore {
         let reply = try await run(Scripts.readDocument, [.string(configuration.keyPrefix), .string(collection), .string(id)])
         let fields = try Self.elements(reply)
         guard fields.count == 3 else { throw Self.unreadable("readDocument") }
-        if case .null = fields[1] { return nil }
-        return try Self.document(collection: collection, id: id, body: fields[0], version: fields[1], created: fields[2])
+        let (body, version, created) = (fields[0], fields[1], fields[2])
+        if case .null = version { return nil }
+        return try Self.document(collection: collection, id: id, body: body, version: version, created: created)
     }
 
     public func replaceDocument(

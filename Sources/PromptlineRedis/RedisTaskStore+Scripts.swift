@@ -103,8 +103,8 @@ enum Scripts {
         """)
 
     /// ARGV: P, limit, lease (ms). Moves due retries to the queue, then takes up to `limit`
-    /// tasks. Answers 8 values per task: id, token, attempt, model, max tokens, temperature,
-    /// prompt, messages (false when absent).
+    /// tasks. Answers 8 values per task (``RedisTaskStore/ClaimedTaskReply/Field``): id, token,
+    /// attempt, model, max tokens, temperature, prompt, messages (false when absent).
     static let claim = script("claim", """
         local now = now_ms()
         local ready = P .. 'tasks:ready'
@@ -308,25 +308,24 @@ enum Scripts {
         return count
         """)
 
-    /// The hash fields ``read`` answers, in order.
-    static let readFields = [
-        "st", "pr", "model", "mt", "temp", "p", "msgs", "meta", "res", "err", "prog", "att",
-        "q", "s", "f", "pt", "ct", "tt", "exp", "own",
-    ]
-
-    /// ARGV: P, ids. Answers, for each readable task, its id and its fields (``readFields``).
-    static let read = script("read", readOnly: true, """
-        local now = now_ms()
-        local out = {}
-        for i = 2, #ARGV do
-          local f = redis.call('HMGET', P .. 'task:' .. ARGV[i], \(readFields.map { "'\($0)'" }.joined(separator: ", ")))
-          if f[1] and not (f[19] and tonumber(f[19]) <= now) then
-            out[#out + 1] = ARGV[i]
-            out[#out + 1] = f
-          end
-        end
-        return out
-        """)
+    /// ARGV: P, ids. Answers, for each readable task, its id and its fields, in the order of
+    /// ``RedisTaskStore/StoredTaskReply/Field``.
+    static let read: RedisScript = {
+        typealias Field = RedisTaskStore.StoredTaskReply.Field
+        return script("read", readOnly: true, """
+            local now = now_ms()
+            local out = {}
+            for i = 2, #ARGV do
+              local f = redis.call('HMGET', P .. 'task:' .. ARGV[i], \(Field.allCases.map { "'\($0.key)'" }.joined(separator: ", ")))
+              local expires = f[\(Field.expiresAt.luaIndex)]
+              if f[\(Field.status.luaIndex)] and not (expires and tonumber(expires) <= now) then
+                out[#out + 1] = ARGV[i]
+                out[#out + 1] = f
+              end
+            end
+            return out
+            """)
+    }()
 
     /// ARGV: P, owner. Answers how many of the owner's tasks have not finished.
     static let unfinished = script("unfinished", readOnly: true, """

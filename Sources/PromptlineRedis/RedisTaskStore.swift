@@ -110,9 +110,10 @@ public final class RedisTaskStore: TaskStore, Service {
             arguments.append(.string(task.owner ?? ""))
         }
         let reply = try await run(Scripts.enqueue, arguments)
+        // {1} when stored, {0, "id,id,…"} for a key seen before.
         if let elements = reply.elements, elements.count == 2, elements[0].int64 == 0 {
-            let ids = elements[1].string ?? ""
-            return .duplicate(ids.isEmpty ? [] : ids.split(separator: ",").map(String.init))
+            let existing = elements[1].string ?? ""
+            return .duplicate(existing.isEmpty ? [] : existing.split(separator: ",").map(String.init))
         }
         workSignal.signal()
         return .stored(tasks.map(\.id))
@@ -121,26 +122,7 @@ public final class RedisTaskStore: TaskStore, Service {
     public func claim(limit: Int, lease: Duration) async throws -> [ClaimedTask] {
         guard limit > 0 else { return [] }
         let reply = try await run(Scripts.claim, [.string(prefix), .integer(Int64(limit)), .integer(lease.milliseconds)])
-        let values = try Self.elements(reply)
-        var claimed: [ClaimedTask] = []
-        claimed.reserveCapacity(values.count / 8)
-        var index = 0
-        while index + 8 <= values.count {
-            let field = values[index..<index + 8]
-            index += 8
-            guard let id = field[field.startIndex].string, let token = field[field.startIndex + 1].int64,
-                  let attempt = field[field.startIndex + 2].int64 else { throw Self.unreadable("claim") }
-            claimed.append(ClaimedTask(
-                lease: TaskLease(id: id, token: token),
-                request: try Self.request(
-                    model: field[field.startIndex + 3], maxTokens: field[field.startIndex + 4],
-                    temperature: field[field.startIndex + 5], prompt: field[field.startIndex + 6],
-                    messages: field[field.startIndex + 7]
-                ),
-                attempt: Int(attempt)
-            ))
-        }
-        return claimed
+        return try ClaimedTaskReply.tasks(in: reply)
     }
 
     public func renew(_ leases: [TaskLease], lease: Duration) async throws -> Set<String> {
@@ -229,10 +211,8 @@ public final class RedisTaskStore: TaskStore, Service {
             let values = try Self.elements(reply)
             var index = 0
             while index + 1 < values.count {
-                guard let id = values[index].string, let fields = values[index + 1].elements else {
-                    throw Self.unreadable("read")
-                }
-                records[id] = try Self.record(id: id, fields)
+                guard let id = values[index].string else { throw Self.unreadable("read") }
+                records[id] = try StoredTaskReply(values[index + 1]).record(id: id)
                 index += 2
             }
         }
@@ -245,9 +225,10 @@ public final class RedisTaskStore: TaskStore, Service {
         ])
         let counts = try Self.elements(reply).compactMap(\.int64)
         guard counts.count == 2 else { throw Self.unreadable("reclaim") }
-        if counts[0] > 0 { logger.warning("dead-lettered tasks whose workers kept stopping", metadata: ["count": "\(counts[0])"]) }
-        if counts[1] > 0 { workSignal.signal() }
-        return Int(counts[0] + counts[1])
+        let (deadLettered, requeued) = (counts[0], counts[1])
+        if deadLettered > 0 { logger.warning("dead-lettered tasks whose workers kept stopping", metadata: ["count": "\(deadLettered)"]) }
+        if requeued > 0 { workSignal.signal() }
+        return Int(deadLettered + requeued)
     }
 
     public func purgeExpired() async throws -> Int {
@@ -305,42 +286,5 @@ public final class RedisTaskStore: TaskStore, Service {
 
     static func unreadable(_ what: String) -> RedisClientError {
         RedisClientError(.unexpectedResponse, "the store's \(what) script answered something unexpected")
-    }
-
-    private static func request(
-        model: RESPValue, maxTokens: RESPValue, temperature: RESPValue, prompt: RESPValue, messages: RESPValue
-    ) throws -> ChatRequest {
-        try StoredRequest.request(
-            model: model.string ?? "",
-            maxTokens: maxTokens.int64.map(Int.init) ?? 0,
-            temperature: temperature.string.flatMap(Double.init) ?? 0,
-            prompt: prompt.string,
-            json: messages.string
-        )
-    }
-
-    private static func record(id: String, _ fields: [RESPValue]) throws -> TaskRecord {
-        guard fields.count == Scripts.readFields.count else { throw unreadable("read") }
-        func date(_ value: RESPValue) -> Date? {
-            value.int64.map { Date(timeIntervalSince1970: Double($0) / 1_000) }
-        }
-        return TaskRecord(
-            id: id,
-            status: fields[0].string.flatMap(TaskStatus.init(rawValue:)) ?? .error,
-            request: try request(model: fields[2], maxTokens: fields[3], temperature: fields[4], prompt: fields[5], messages: fields[6]),
-            priority: fields[1].int64.map(Int.init) ?? 0,
-            metadata: try StoredRequest.metadata(json: fields[7].string),
-            result: fields[8].string,
-            error: fields[9].string,
-            progress: fields[10].int64.map(Int.init) ?? 0,
-            attempts: fields[11].int64.map(Int.init) ?? 0,
-            queuedAt: date(fields[12]) ?? Date(timeIntervalSince1970: 0),
-            startedAt: date(fields[13]),
-            finishedAt: date(fields[14]),
-            usage: fields[17].int64.map {
-                TokenUsage(promptTokens: fields[15].int64.map(Int.init) ?? 0, completionTokens: fields[16].int64.map(Int.init) ?? 0, totalTokens: Int($0))
-            },
-            owner: fields[19].string
-        )
     }
 }

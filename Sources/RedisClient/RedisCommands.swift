@@ -1,4 +1,5 @@
 import NIOCore
+import Timing
 
 // The commands Promptline uses, each a small value with its reply type. Anything else can
 // be sent as a ``RawCommand``.
@@ -297,13 +298,5 @@ public struct EVALSHA: RedisCommand {
         encoder.append(contentsOf: keys)
         for argument in arguments { argument.encode(into: &encoder) }
         encoder.finish()
-    }
-}
-
-extension Duration {
-    /// Whole milliseconds, rounded up: the unit Redis counts time in.
-    public var milliseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Timing
 
 /// Where Redis is and how to talk to it.
 public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
@@ -92,4 +93,10 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
 public struct RedisURLError: Error, Hashable, CustomStringConvertible {
     public var reason: String
     public var description: String { "bad Redis URL: \(reason)" }
+}
+
+extension RedisConfiguration {
+    /// The waits before reconnecting: `reconnectBaseDelay`, doubled after each failure in a
+    /// row, `reconnectMaxDelay` at most.
+    package var reconnectBackoff: Backoff { Backoff(base: reconnectBaseDelay, maximum: reconnectMaxDelay) }
 }

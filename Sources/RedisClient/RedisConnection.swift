@@ -29,7 +29,7 @@ public final class RedisConnection: Sendable {
         do {
             let sslContext = configuration.tls ? try NIOSSLContext(configuration: tlsConfiguration(configuration)) : nil
             channel = try await ClientBootstrap(group: eventLoopGroup)
-                .connectTimeout(.milliseconds(configuration.connectTimeout.milliseconds))
+                .connectTimeout(TimeAmount(configuration.connectTimeout))
                 .channelOption(.tcpOption(.tcp_nodelay), value: 1)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
@@ -134,7 +134,7 @@ public final class RedisConnection: Sendable {
     func write(_ encoder: RESPCommandEncoder) async throws(RedisClientError) -> [Result<RESPValue, RedisClientError>] {
         let loop = channel.eventLoop
         let promises = (0..<encoder.commandCount).map { _ in loop.makePromise(of: RESPValue.self) }
-        let deadline = NIODeadline.now() + .milliseconds(commandTimeout.milliseconds)
+        let deadline = NIODeadline.now() + TimeAmount(commandTimeout)
         let request = RedisChannelHandler.Request(bytes: encoder.buffer, promises: promises, deadline: deadline)
         channel.writeAndFlush(request).whenFailure { error in
             // A write that never reached the handler (the channel had closed and its handlers

@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import Synchronization
+import Timing
 
 /// A fixed number of pipelined connections to one Redis, opened when first needed and
 /// reopened after a failure, with backoff.
@@ -193,7 +194,7 @@ public final class RedisConnectionPool: Sendable {
             case .success(let connection):
                 state = .connected(connection)
             case .failure(let error):
-                let delay = min(configuration.reconnectBaseDelay * (1 << min(failures, 16)), configuration.reconnectMaxDelay)
+                let delay = configuration.reconnectBackoff.delay(afterFailure: failures + 1)
                 state = .backingOff(until: .now + delay, error, failures: failures + 1)
             }
             return (waiters, nil)

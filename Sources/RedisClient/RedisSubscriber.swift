@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import Timing
 
 /// Listens to pub/sub channels on a connection of its own, and comes back by itself after
 /// the connection is lost.
@@ -72,7 +73,9 @@ public struct RedisSubscriber: Sendable {
             }
             continuation.finish()
             failures += 1
-            let delay = min(configuration.reconnectBaseDelay * (1 << min(failures, 16)), configuration.reconnectMaxDelay)
+            // One step further along than the pool's reconnects: even the first wait after a
+            // lost subscription is twice the base delay.
+            let delay = configuration.reconnectBackoff.delay(afterFailure: failures + 1)
             try? await Task.sleep(for: delay)
         }
     }

@@ -61,6 +61,8 @@ import Testing
         #expect(MultipartForm.boundary(ofContentType: #"Multipart/Form-Data;boundary="a b""#) == "a b")
         #expect(MultipartForm.boundary(ofContentType: "application/json") == nil)
         #expect(MultipartForm.boundary(ofContentType: "multipart/form-data") == nil)
+        #expect(MultipartForm.boundary(ofContentType: "multipart/form-data; charset=utf-8; boundary=----=_Part_0") == "----=_Part_0")
+        #expect(MultipartForm.boundary(ofContentType: #"multipart/form-data; boundary="unclosed"#) == nil)
     }
 
     @Test func splitsPartsKeepingBytesExact() throws {
@@ -84,5 +86,48 @@ import Testing
     ])
     func refusesMalformedBodies(body: String) {
         #expect(throws: MultipartForm.FormError.self) { try MultipartForm(Data(body.utf8), boundary: "B") }
+    }
+
+    /// The file name a one-part form gives for `disposition`, its Content-Disposition value.
+    private static func filename(_ disposition: String) throws -> String? {
+        let body = "--B\r\nContent-Disposition: \(disposition)\r\n\r\n{}\r\n--B--\r\n"
+        return try #require(try MultipartForm(Data(body.utf8), boundary: "B").part(named: "file")).filename
+    }
+
+    @Test func readsQuotedFileNamesWholeWithTheirEscapes() throws {
+        #expect(try Self.filename(#"form-data; name="file"; filename="a;b.jsonl""#) == "a;b.jsonl")
+        #expect(try Self.filename(#"form-data; filename="say \"hi\"; \\ok.jsonl"; name=file"#) == #"say "hi"; \ok.jsonl"#)
+        #expect(try Self.filename(#"form-data;name="file";filename="""#) == "")
+        #expect(try Self.filename(#"form-data; name="file"; filename=plain.jsonl;"#) == "plain.jsonl")
+        #expect(try Self.filename(#"form-data; name="file""#) == nil)
+    }
+
+    @Test func prefersTheExtendedFileName() throws {
+        let naive = "na\u{EF}ve;file.jsonl"
+        #expect(try Self.filename(#"form-data; name="file"; filename*=UTF-8''na%C3%AFve%3Bfile.jsonl"#) == naive)
+        #expect(try Self.filename(#"form-data; name="file"; filename="naive.jsonl"; filename*=utf-8'en'na%c3%afve%3Bfile.jsonl"#) == naive)
+        #expect(try Self.filename(#"form-data; name="file"; filename*=UTF-8''na%C3%AFve%3Bfile.jsonl; filename="naive.jsonl""#) == naive)
+        #expect(try Self.filename(#"form-data; name="file"; filename*=ISO-8859-1''%A3%20rates.jsonl"#) == "\u{A3} rates.jsonl")
+    }
+
+    @Test(arguments: [
+        (#"form-data; name="file"; filename="never closed"#, "quoted string that is never closed"),
+        (#"form-data; name="file"; filename="ends in a backslash\"#, "quoted string that is never closed"),
+        (#"form-data; name="file"; filename="a"b"#, "expected ';'"),
+        (#"form-data; name="file"; filename"#, "filename has no '='"),
+        (#"form-data; name="file"; filename="#, "filename has no value"),
+        (#"form-data; name="file"; ="x""#, "a parameter has no name"),
+        (#"form-data; name="file"; name="other""#, "name is given twice"),
+        (#"; name="file""#, "no value stands before the parameters"),
+        (#"form-data; name="file"; filename*=na%C3%AFve.jsonl"#, "not charset'language'value"),
+        (#"form-data; name="file"; filename*=UTF-8''na%C3%Ave"#, "not followed by two hex digits"),
+        (#"form-data; name="file"; filename*=UTF-8''%E2%82"#, "not valid UTF-8"),
+        (#"form-data; name="file"; filename*=UTF-8''a/b"#, "must be percent-encoded"),
+        (#"form-data; name="file"; filename*=KOI8-R''%C1"#, "charset KOI8-R"),
+    ])
+    func refusesMalformedDispositionsSayingWhy(disposition: String, reason: String) {
+        let error = #expect(throws: MultipartForm.FormError.self) { try Self.filename(disposition) }
+        #expect(error?.description.hasPrefix("a multipart part's Content-Disposition is malformed: ") == true)
+        #expect(error?.description.contains(reason) == true, "\(error?.description ?? "")")
     }
 }

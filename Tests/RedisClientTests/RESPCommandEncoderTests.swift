@@ -154,12 +154,4 @@ import Testing
         #expect(encoded(EVALSHA(sha: "abc", keys: ["k1", "k2"], arguments: ["s", 7, .double(0.5), .bytes(ByteBuffer(string: "b"))]))
             == expectedWire(["EVALSHA", "abc", "2", "k1", "k2", "s", "7", "0.5", "b"]))
     }
-
-    @Test func durationsInMilliseconds() {
-        #expect(Duration.seconds(2).milliseconds == 2_000)
-        #expect(Duration.milliseconds(1).milliseconds == 1)
-        #expect(Duration.nanoseconds(1).milliseconds == 1)
-        #expect(Duration.microseconds(1_001).milliseconds == 2)
-        #expect(Duration.zero.milliseconds == 0)
-    }
 }

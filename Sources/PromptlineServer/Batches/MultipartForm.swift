@@ -15,14 +15,9 @@ struct MultipartForm {
 
     /// The boundary of a `multipart/form-data` content type; `nil` for any other type.
     static func boundary(ofContentType contentType: String) -> String? {
-        let pieces = contentType.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
-        guard pieces.first?.lowercased() == "multipart/form-data" else { return nil }
-        for piece in pieces.dropFirst() where piece.lowercased().hasPrefix("boundary=") {
-            var value = piece.dropFirst("boundary=".count)
-            if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = value.dropFirst().dropLast() }
-            return value.isEmpty ? nil : String(value)
-        }
-        return nil
+        guard let header = try? HeaderValue(contentType), header.value == "multipart/form-data",
+              let boundary = header.parameters["boundary"], !boundary.isEmpty else { return nil }
+        return boundary
     }
 
     struct FormError: Error, CustomStringConvertible {
@@ -50,7 +45,7 @@ struct MultipartForm {
             guard let end = body.range(of: next, in: headerEnd.upperBound..<body.endIndex) else {
                 throw FormError(description: "a multipart part is not closed by the boundary")
             }
-            let (name, filename) = Self.disposition(headers)
+            let (name, filename) = try Self.disposition(headers)
             guard let name else { throw FormError(description: "a multipart part has no Content-Disposition name") }
             parts.append(Part(name: name, filename: filename, data: body[headerEnd.upperBound..<end.lowerBound]))
             cursor = end.upperBound
@@ -58,23 +53,17 @@ struct MultipartForm {
         self.parts = parts
     }
 
-    /// `name` and `filename` of a part's `Content-Disposition: form-data; name="…"; filename="…"`.
-    private static func disposition(_ headers: String) -> (name: String?, filename: String?) {
+    /// `name` and file name of a part's `Content-Disposition: form-data; name="…"; filename="…"`.
+    /// A `filename*` (RFC 6266: `filename*=UTF-8''na%C3%AFve.jsonl`) is preferred over `filename`.
+    private static func disposition(_ headers: String) throws(FormError) -> (name: String?, filename: String?) {
         for line in headers.split(separator: "\r\n") where line.lowercased().hasPrefix("content-disposition:") {
-            var name: String?
-            var filename: String?
-            for item in line.split(separator: ";").dropFirst() {
-                let pair = item.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-                guard pair.count == 2 else { continue }
-                var value = Substring(pair[1])
-                if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = value.dropFirst().dropLast() }
-                switch pair[0].lowercased() {
-                case "name": name = String(value)
-                case "filename": filename = String(value)
-                default: break
-                }
+            do throws(FormError) {
+                let header = try HeaderValue(line.dropFirst("content-disposition:".count))
+                let filename = try header.parameters["filename*"].map(HeaderValue.extendedValue) ?? header.parameters["filename"]
+                return (header.parameters["name"], filename)
+            } catch {
+                throw FormError(description: "a multipart part's Content-Disposition is malformed: \(error.description)")
             }
-            return (name, filename)
         }
         return (nil, nil)
     }

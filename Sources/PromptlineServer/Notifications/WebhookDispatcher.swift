@@ -33,7 +33,7 @@ struct WebhookDispatcher: Service {
         /// The wait after a failed attempt: `retryDelay` after the first, twice as long after
         /// each next one, `maxRetryDelay` at most.
         func delay(afterAttempt attempt: Int) -> Duration {
-            min(maxRetryDelay, retryDelay * pow(2, Double(min(attempt - 1, 40))))
+            Backoff(base: retryDelay, maximum: maxRetryDelay).delay(afterFailure: attempt)
         }
     }
 
