@@ -313,7 +313,7 @@ extension OpenAIClient.Configuration {
             baseURL: settings.upstreamURL,
             apiKey: settings.upstreamAPIKey,
             timeout: .seconds(settings.upstreamTimeout),
-            // SPEC §3: the timeout bounds the whole call as well as each gap between tokens.
+            // The timeout bounds the whole call as well as each gap between tokens (docs/api.md).
             maximumStreamDuration: .seconds(settings.upstreamTimeout),
             streaming: settings.upstreamStreaming,
             maxConnections: max(settings.workers, 8)
