@@ -108,7 +108,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-            ]
+            ],
+            // The OpenAPI document and the page at /docs, compiled into the binary as byte arrays.
+            resources: [.embedInCode("Docs/openapi.json"), .embedInCode("Docs/docs.html")]
         ),
         // The OpenAI-compatible simulator behind `promptline mock-upstream`.
         .target(

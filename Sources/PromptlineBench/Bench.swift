@@ -4,8 +4,8 @@ import NIOCore
 import PromptlineCore
 
 /// `promptline bench`: starts a mock upstream and Promptline servers as subprocesses on
-/// loopback, drives them, and measures the SPEC §7 figures. Every figure is the median of
-/// several runs.
+/// loopback, drives them, and measures the figures of docs/performance.md. Every figure is the
+/// median of several runs.
 public struct Bench: Sendable {
     /// What to measure and how hard.
     public struct Configuration: Sendable {

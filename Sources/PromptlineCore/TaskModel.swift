@@ -102,7 +102,7 @@ public struct NewTask: Sendable {
         self.owner = owner
     }
 
-    /// A fresh task id: a random UUID in lower case, as the original design used.
+    /// A fresh task id: a random UUID in lower case.
     public static func makeID() -> String {
         UUID().uuidString.lowercased()
     }

@@ -4,7 +4,7 @@ import PromptlineCore
 
 /// An error answered to a client: a status and a message that says what is wrong.
 ///
-/// On `/api/…` routes it is rendered as `{"detail": "…"}` (the original design's shape), on
+/// On `/api/…` routes it is rendered as `{"detail": "…"}` (FastAPI's shape), on
 /// `/v1/…` routes as OpenAI's `{"error": {"message", "type", "code"}}` (see ``ErrorMiddleware``).
 package struct APIError: Error, HTTPResponseError, Sendable {
     package var status: HTTPResponse.Status

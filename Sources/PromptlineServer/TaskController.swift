@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import PromptlineCore
 
-/// The task API of the original design: submit, read, cancel.
+/// The task API (docs/api.md): submit, read, cancel.
 ///
 /// With API keys, every task belongs to the key that submitted it: other keys read it as
 /// unknown, and cannot cancel it.

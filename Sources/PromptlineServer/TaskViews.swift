@@ -18,7 +18,7 @@ struct SubmitResponse: Encodable {
     }
 }
 
-/// One task in `GET /api/tasks?task_ids=…`, the original design's shape.
+/// One task in `GET /api/tasks?task_ids=…` (docs/api.md).
 struct TaskSummary: Encodable {
     var status: String
     var result: String?
@@ -42,7 +42,7 @@ struct TaskSummary: Encodable {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(status, forKey: .status)
         guard status != "not_found" else { return }
-        // The original design always answers these four keys, null when empty.
+        // A found task always has these four keys, null when empty.
         try container.encode(result, forKey: .result)
         try container.encode(error, forKey: .error)
         try container.encode(progress, forKey: .progress)

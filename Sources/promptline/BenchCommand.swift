@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import PromptlineBench
 
-/// `promptline bench`: prints the SPEC §7 figures as a table and as JSON.
+/// `promptline bench`: prints the figures of docs/performance.md as a table and as JSON.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",

@@ -1,5 +1,5 @@
 """A Batch API batch survives a kill -9 of the server: after a restart on the same store it
-completes, every custom_id answered once and right (SPEC §4 applied to §6's batches)."""
+completes, every custom_id answered once and right: a 202's durability holds for batches too."""
 
 import pytest
 

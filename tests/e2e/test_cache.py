@@ -1,7 +1,7 @@
-"""The exact-match response cache (SPEC §6): the same model, messages and parameters within the
-cache lifetime are answered without an upstream call; identical requests in flight together make
-one upstream call; `"cache": false` opts out. Upstream calls are counted by the mock's ledger,
-the server's own figures read from `GET /api/cache`.
+"""The exact-match response cache (docs/api.md): the same model, messages and parameters within
+the cache lifetime are answered without an upstream call; identical requests in flight together
+make one upstream call; `"cache": false` opts out. Upstream calls are counted by the mock's
+ledger, the server's own figures read from `GET /api/cache`.
 """
 
 import time

@@ -1,4 +1,5 @@
-"""Each upstream fault ends as SPEC §3 says, checked against the mock's own call counts."""
+"""Each upstream fault ends as docs/api.md says (retried or not, and the error it leaves),
+checked against the mock's own call counts."""
 
 import time
 

@@ -1,4 +1,4 @@
-"""The official `openai` Python SDK, unchanged, against Promptline's /v1 surface (SPEC §6).
+"""The official `openai` Python SDK, unchanged, against Promptline's /v1 surface (docs/api.md).
 
 The upstream is the mock, which answers `echo: <last user message>`; faults are asked for in the
 prompt (`[[mock:status=429]]`), and the mock's call ledger tells how many upstream calls were made.
