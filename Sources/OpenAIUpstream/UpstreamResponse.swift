@@ -1,7 +1,7 @@
 import NIOHTTP1
 
 /// An upstream's answer: its head and its body.
-public struct UpstreamResponse: Sendable {
-    public var head: HTTPResponseHead
-    public var body: UpstreamBody
+package struct UpstreamResponse: Sendable {
+    package var head: HTTPResponseHead
+    package var body: UpstreamBody
 }
