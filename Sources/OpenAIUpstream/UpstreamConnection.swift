@@ -36,8 +36,7 @@ final class UpstreamConnection: Sendable {
             arriving = UpstreamBody(storage: .arriving(stream))
         }
         let exchange = UpstreamExchangeHandler.Exchange(
-            request: head, body: body, deadline: deadline, stallTimeout: stallTimeout,
-            endpoint: pool.configuration.origin.endpoint, delivery: delivery,
+            request: head, body: body, deadline: deadline, stallTimeout: stallTimeout, delivery: delivery,
             done: { [pool] keepAlive in
                 if keepAlive { pool.release(self) } else { self.close() }
             }

@@ -164,7 +164,7 @@ final class UpstreamConnectionPool: Sendable {
                         }
                         // Headers were checked once, where they are made (``OpenAIClient``).
                         try channel.pipeline.syncOperations.addHTTPClientHandlers(enableOutboundHeaderValidation: false)
-                        let handler = UpstreamExchangeHandler()
+                        let handler = UpstreamExchangeHandler(endpoint: origin.endpoint)
                         try channel.pipeline.syncOperations.addHandler(handler)
                         return (channel, NIOLoopBound(handler, eventLoop: channel.eventLoop))
                     }
