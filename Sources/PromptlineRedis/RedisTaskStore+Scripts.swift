@@ -75,6 +75,15 @@ enum Scripts {
           redis.call('SREM', P .. 'tasks:blocked', id)
           redis.call('ZADD', P .. 'tasks:ready', 0, redis.call('HGET', key, 'rk') .. id)
         end
+        -- The ids an idempotency key ('' for none) stored, or false.
+        local function remembered(idem)
+          if idem == '' then return false end
+          return redis.call('GET', P .. 'idempotency:' .. idem)
+        end
+        -- Takes n numbers of the enqueue sequence; answers the first.
+        local function reserve(n)
+          return redis.call('INCRBY', P .. 'tasks:seq', n) - n + 1
+        end
         -- Stores the queued task whose FIELDS values start at ARGV[b] (see `enqueue`), with
         -- sequence number seq. Answers its id, key and rank.
         local function add_task(b, seq, now)
@@ -230,13 +239,11 @@ enum Scripts {
     /// Answers `{1}` when stored, `{0, "id,id,…"}` for a key seen before.
     static let enqueue = script("enqueue", """
         local idem = ARGV[2]
-        if idem ~= '' then
-          local existing = redis.call('GET', P .. 'idempotency:' .. idem)
-          if existing then return {0, existing} end
-        end
+        local existing = remembered(idem)
+        if existing then return {0, existing} end
         local n = (#ARGV - 3) / FIELDS
         local now = now_ms()
-        local first = redis.call('INCRBY', P .. 'tasks:seq', n) - n + 1
+        local first = reserve(n)
         local ready = P .. 'tasks:ready'
         local ids = {}
         for i = 0, n - 1 do
@@ -497,13 +504,11 @@ enum Scripts {
     /// then the parent's and each child's 10 fields, as for ``enqueue``. Answers as ``enqueue``.
     static let enqueueFlow = script("enqueue_flow", """
         local idem = ARGV[2]
-        if idem ~= '' then
-          local existing = redis.call('GET', P .. 'idempotency:' .. idem)
-          if existing then return {0, existing} end
-        end
+        local existing = remembered(idem)
+        if existing then return {0, existing} end
         local n = (#ARGV - 5) / FIELDS
         local now = now_ms()
-        local first = redis.call('INCRBY', P .. 'tasks:seq', n) - n + 1
+        local first = reserve(n)
         local parent, key, rank = add_task(6, first, now)
         redis.call('HSET', P .. 'flow:' .. parent, 'pol', ARGV[4])
         if ARGV[5] ~= '' then redis.call('HSET', P .. 'flow:' .. parent, 'max', ARGV[5]) end
@@ -544,7 +549,7 @@ enum Scripts {
           redis.call('ZADD', P .. 'tasks:ready', 0, redis.call('HGET', key, 'rk') .. id)
         else
           block(id, key)
-          local first = redis.call('INCRBY', P .. 'tasks:seq', n) - n + 1
+          local first = reserve(n)
           add_children(id, 5, n, ARGV[4] ~= '' and tonumber(ARGV[4]), first, now)
         end
         redis.call('PUBLISH', P .. 'tasks:wake', 'enqueued')
