@@ -300,6 +300,44 @@ extension StoreContract {
         try checkEqual(try await flowState(documents[0].id, in: store).failedChildren, [chunks[0].id: "no text"], "failed children of document 1")
     }
 
+    /// A failure travels up a tree of `fail` flows; a cancel travels down to the grandchildren.
+    static func flowNestedFailureAndCancelTravelTheTree(_ stores: Stores) async throws {
+        let store = try await openFlowStore(stores)
+        func tree(_ name: String) async throws -> (top: NewTask, child: ClaimedTask, grandchildren: [NewTask]) {
+            let top = newTask("\(name) top"), child = newTask("\(name) child")
+            _ = try await enqueueFlow(NewFlow(parent: top, children: [child], onChildFailure: .fail), into: store)
+            let claimed = try await claimOne(from: store)
+            try checkEqual(claimed.id, child.id, "task claimed in the \(name) tree")
+            let grandchildren = (1...2).map { newTask("\(name) grandchild \($0)") }
+            try check(try await store.addChildren(claimed.lease, children: grandchildren, maxParallel: 1), "addChildren in the \(name) tree answered false")
+            return (top, claimed, grandchildren)
+        }
+
+        let failing = try await tree("failing")
+        let grandchild = try await claimOne(from: store)
+        try checkEqual(grandchild.id, failing.grandchildren[0].id, "task claimed (maxParallel 1)")
+        try check(try await store.fail(grandchild.lease, error: "no text"), "fail of a grandchild answered false")
+        let statuses = try await store.tasks(ids: [failing.top.id, failing.child.id] + failing.grandchildren.map(\.id))
+        try checkEqual(
+            statuses.mapValues(\.status),
+            [failing.top.id: .error, failing.child.id: .error, failing.grandchildren[0].id: .error, failing.grandchildren[1].id: .cancelled],
+            "the tree once a grandchild failed")
+        try check(
+            (statuses[failing.top.id]?.error ?? "").contains(failing.child.id),
+            "the top parent's error should name its child, got \"\(statuses[failing.top.id]?.error ?? "")\"")
+
+        let cancelled = try await tree("cancelled")
+        let running = try await claimOne(from: store)
+        try checkEqual(running.id, cancelled.grandchildren[0].id, "task claimed in the cancelled tree")
+        try checkEqual(try await store.cancel(id: cancelled.top.id), .cancelled, "cancel of the top parent")
+        let after = try await store.tasks(ids: [cancelled.top.id, cancelled.child.id] + cancelled.grandchildren.map(\.id))
+        try checkEqual(Set(after.values.map(\.status)), [.cancelled], "statuses of the tree once its top parent was cancelled")
+        try checkEqual(after.count, 4, "tasks of the cancelled tree readable")
+        try check(!(try await store.complete(running.lease, result: TaskResult(content: "late"))), "complete of a cancelled grandchild answered true")
+        try checkEqual(try await store.claim(limit: 10, lease: .seconds(60)).count, 0, "tasks claimable once both trees ended")
+        try checkEqual(try await store.counts(), QueueCounts(error: 3, cancelled: 5), "counts once both trees ended")
+    }
+
     static func flowIdempotencyKeyAnswersDuplicate(_ stores: Stores) async throws {
         let store = try await openFlowStore(stores)
         let flow = NewFlow(parent: newTask("combine"), children: (1...2).map { newTask("part \($0)") })

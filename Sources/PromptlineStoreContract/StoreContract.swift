@@ -131,6 +131,7 @@ public enum StoreContract {
         Case("flow max parallel holds children back", flowMaxParallelHoldsChildrenBack),
         Case("flow add children starts a new level", flowAddChildrenStartsANewLevel),
         Case("flow nests", flowNests),
+        Case("flow nested failure and cancel travel the tree", flowNestedFailureAndCancelTravelTheTree),
         Case("flow idempotency key answers duplicate", flowIdempotencyKeyAnswersDuplicate),
         Case("flow shared by two instances", flowSharedByTwoInstances),
         Case("flow late completion after lease loss", flowLateCompletionAfterLeaseLoss),
