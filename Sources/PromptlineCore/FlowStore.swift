@@ -16,7 +16,7 @@ public struct NewFlow: Sendable {
     public var children: [NewTask]
     public var onChildFailure: FlowFailurePolicy
     /// At most this many of the parent's children are claimable or running at once; the
-    /// others wait their turn, in order. `nil`: no limit.
+    /// others wait their turn, in order. `nil`: no limit; below 1 counts as 1.
     public var maxParallel: Int?
 
     public init(parent: NewTask, children: [NewTask], onChildFailure: FlowFailurePolicy = .fail, maxParallel: Int? = nil) {
