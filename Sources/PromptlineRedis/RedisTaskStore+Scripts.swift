@@ -28,6 +28,21 @@ import RedisClient
 /// `P owners:unfinished` is a hash from owner to how many of its tasks have not finished:
 /// enqueue adds, every move to a finished state (`finish`) takes one away.
 ///
+/// Flows (``PromptlineCore/FlowStore``): a child's hash names its parent in `par`. A task
+/// that is `queued` but not in the queue — a parent waiting for its children, a child held
+/// back by `maxParallel` — has `blk` 1 and is a member of the set `P tasks:blocked` (counted
+/// as queued). Per parent:
+/// - `P flow:<id>`: a hash, `pol` the failure policy (`fail` | `continue`), `max` the
+///   current level's `maxParallel` (absent: no limit).
+/// - `P flow:<id>:children`: a list of every child, all levels, in the order added.
+/// - `P flow:<id>:open`: a set of the children that have not finished (its size is pending).
+/// - `P flow:<id>:held`: a list of the children held back, released from the front as
+///   siblings finish (running = open − held, kept at most `max`).
+/// `finish` updates the parent of every task that finishes, in the same script. A task
+/// finishing while its parent has not has no expiry (`exp` absent, scored `+inf` in its
+/// finished set, its hash persisted); when the parent finishes, every descendant takes the
+/// parent's expiry (`settle`), so a parent always reads its children's results.
+///
 /// Every script reads the time from Redis (`TIME`), so instances whose clocks disagree
 /// still agree on leases and expiry. Writing scripts carry the `#!lua` shebang: Redis then
 /// refuses them up front when it is out of memory, which keeps a batch all or nothing.
@@ -45,12 +60,171 @@ enum Scripts {
         end
         -- Hashes outlive their expiry by an hour, as a backstop should no instance purge.
         local BACKSTOP = 3600000
-        local function finish(id, key, kind, now, ttl)
+        local KIND = {completed = 'c', error = 'e', cancelled = 'x'}
+        local FIELDS = 10
+        local function unown(key)
           local owner = redis.call('HGET', key, 'own')
           if owner then redis.call('HINCRBY', P .. 'owners:unfinished', owner, -1) end
+        end
+        local function block(id, key)
+          redis.call('HSET', key, 'blk', 1)
+          redis.call('SADD', P .. 'tasks:blocked', id)
+        end
+        local function unblock(id, key)
+          redis.call('HDEL', key, 'blk')
+          redis.call('SREM', P .. 'tasks:blocked', id)
+          redis.call('ZADD', P .. 'tasks:ready', 0, redis.call('HGET', key, 'rk') .. id)
+        end
+        -- The ids an idempotency key ('' for none) stored, or false.
+        local function remembered(idem)
+          if idem == '' then return false end
+          return redis.call('GET', P .. 'idempotency:' .. idem)
+        end
+        -- Takes n numbers of the enqueue sequence; answers the first.
+        local function reserve(n)
+          return redis.call('INCRBY', P .. 'tasks:seq', n) - n + 1
+        end
+        -- Stores the queued task whose FIELDS values start at ARGV[b] (see `enqueue`), with
+        -- sequence number seq. Answers its id, key and rank.
+        local function add_task(b, seq, now)
+          local id = ARGV[b]
+          local rank = ARGV[b + 1] .. string.format('%015d', seq)
+          local key = P .. 'task:' .. id
+          redis.call('HSET', key, 'st', 'queued', 'rk', rank, 'pr', ARGV[b + 2], 'model', ARGV[b + 3],
+            'mt', ARGV[b + 4], 'temp', ARGV[b + 5], 'att', 0, 'tok', 0, 'q', now, 'prog', 0)
+          if ARGV[b + 7] ~= '' then
+            redis.call('HSET', key, 'msgs', ARGV[b + 7])
+          else
+            redis.call('HSET', key, 'p', ARGV[b + 6])
+          end
+          if ARGV[b + 8] ~= '' then redis.call('HSET', key, 'meta', ARGV[b + 8]) end
+          if ARGV[b + 9] ~= '' then
+            redis.call('HSET', key, 'own', ARGV[b + 9])
+            redis.call('HINCRBY', P .. 'owners:unfinished', ARGV[b + 9], 1)
+          end
+          return id, key, rank
+        end
+        -- Stores the children whose fields start at ARGV[b], in order, for parent; those past
+        -- the first `max` (a number, or false) are held back. Answers their ids.
+        local function add_children(parent, b, count, max, seq, now)
+          local flow = P .. 'flow:' .. parent
+          local ids = {}
+          for i = 1, count do
+            local id, key, rank = add_task(b + (i - 1) * FIELDS, seq + i - 1, now)
+            redis.call('HSET', key, 'par', parent)
+            redis.call('RPUSH', flow .. ':children', id)
+            redis.call('SADD', flow .. ':open', id)
+            if max and i > max then
+              block(id, key)
+              redis.call('RPUSH', flow .. ':held', id)
+            else
+              redis.call('ZADD', P .. 'tasks:ready', 0, rank .. id)
+            end
+            ids[#ids + 1] = id
+          end
+          return ids
+        end
+        -- A finished task's expiry: `at` (ms), or false for none while its parent waits.
+        local function expire_at(id, key, kind, at)
+          if at then
+            redis.call('HSET', key, 'exp', at)
+            redis.call('ZADD', P .. 'tasks:finished:' .. kind, at, id)
+            redis.call('PEXPIREAT', key, at + BACKSTOP)
+          else
+            redis.call('HDEL', key, 'exp')
+            redis.call('ZADD', P .. 'tasks:finished:' .. kind, '+inf', id)
+            redis.call('PERSIST', key)
+          end
+        end
+        -- Every descendant of a finished parent expires when it does (`at`, or false).
+        local function settle(parent, at)
+          local flow = P .. 'flow:' .. parent
+          for _, key in ipairs({flow, flow .. ':children'}) do
+            if at then redis.call('PEXPIREAT', key, at + BACKSTOP) else redis.call('PERSIST', key) end
+          end
+          for _, id in ipairs(redis.call('LRANGE', flow .. ':children', 0, -1)) do
+            local key = P .. 'task:' .. id
+            local kind = KIND[redis.call('HGET', key, 'st')]
+            if kind then expire_at(id, key, kind, at) end
+            if redis.call('EXISTS', P .. 'flow:' .. id) == 1 then settle(id, at) end
+          end
+        end
+        -- Cancels the unfinished children of a parent that has just finished, and theirs. Their
+        -- parent has finished, so they tell it nothing; `settle` gives them their expiry. The
+        -- new token fences out any worker holding one of them.
+        local function cancel_children(parent, now)
+          local flow = P .. 'flow:' .. parent
+          for _, id in ipairs(redis.call('SMEMBERS', flow .. ':open')) do
+            local key = P .. 'task:' .. id
+            local f = redis.call('HMGET', key, 'st', 'rk', 'tok')
+            if f[1] == 'queued' or f[1] == 'processing' then
+              redis.call('HSET', key, 'st', 'cancelled', 'f', now, 'tok', tonumber(f[3]) + 1)
+              redis.call('HDEL', key, 'blk')
+              redis.call('SREM', P .. 'tasks:blocked', id)
+              redis.call('ZREM', P .. 'tasks:ready', f[2] .. id)
+              redis.call('ZREM', P .. 'tasks:delayed', id)
+              redis.call('ZREM', P .. 'tasks:leases', id)
+              unown(key)
+              if redis.call('EXISTS', P .. 'flow:' .. id) == 1 then cancel_children(id, now) end
+            end
+          end
+          redis.call('DEL', flow .. ':open', flow .. ':held')
+        end
+        local child_finished
+        -- Every move of a task to a finished state: counts, leases, expiry, and its flow.
+        -- `ttl` is the lifetime of this kind; `cause` why it did not complete.
+        local function finish(id, key, kind, now, ttl, cause)
+          unown(key)
           redis.call('ZREM', P .. 'tasks:leases', id)
-          redis.call('ZADD', P .. 'tasks:finished:' .. kind, now + ttl, id)
-          redis.call('PEXPIRE', key, ttl + BACKSTOP)
+          redis.call('SREM', P .. 'tasks:blocked', id)
+          redis.call('HDEL', key, 'blk')
+          local parent = redis.call('HGET', key, 'par')
+          local at = now + ttl
+          if parent then
+            local st = redis.call('HGET', P .. 'task:' .. parent, 'st')
+            if st == 'queued' or st == 'processing' then at = false end
+          end
+          expire_at(id, key, kind, at)
+          if redis.call('EXISTS', P .. 'flow:' .. id) == 1 then
+            cancel_children(id, now)
+            settle(id, at)
+          end
+          if parent then child_finished(parent, id, kind, cause, now, ttl) end
+        end
+        -- A child of `parent` has finished. A waiting parent fails (policy `fail`, the child
+        -- did not complete), or becomes claimable, or lets held children go.
+        child_finished = function(parent, id, kind, cause, now, ttl)
+          local flow = P .. 'flow:' .. parent
+          redis.call('SREM', flow .. ':open', id)
+          redis.call('LREM', flow .. ':held', 1, id)
+          local key = P .. 'task:' .. parent
+          local f = redis.call('HMGET', key, 'st', 'blk')
+          -- Not waiting: it has finished, and this child was part of its end.
+          if f[1] ~= 'queued' or not f[2] then return end
+          local policy = redis.call('HMGET', flow, 'pol', 'max')
+          if kind ~= 'c' and policy[1] == 'fail' then
+            local message = 'child ' .. id .. ' failed: ' .. cause
+            redis.call('HSET', key, 'st', 'error', 'err', message, 'f', now)
+            finish(parent, key, 'e', now, ttl, message)
+            return
+          end
+          if redis.call('SCARD', flow .. ':open') == 0 then
+            unblock(parent, key)
+            redis.call('PUBLISH', P .. 'tasks:wake', 'flow')
+            return
+          end
+          if policy[2] then
+            local running = redis.call('SCARD', flow .. ':open') - redis.call('LLEN', flow .. ':held')
+            local released = 0
+            while running < tonumber(policy[2]) do
+              local waiting = redis.call('LPOP', flow .. ':held')
+              if not waiting then break end
+              unblock(waiting, P .. 'task:' .. waiting)
+              running = running + 1
+              released = released + 1
+            end
+            if released > 0 then redis.call('PUBLISH', P .. 'tasks:wake', 'flow') end
+          end
         end
 
         """
@@ -65,33 +239,15 @@ enum Scripts {
     /// Answers `{1}` when stored, `{0, "id,id,…"}` for a key seen before.
     static let enqueue = script("enqueue", """
         local idem = ARGV[2]
-        if idem ~= '' then
-          local existing = redis.call('GET', P .. 'idempotency:' .. idem)
-          if existing then return {0, existing} end
-        end
-        local FIELDS = 10
+        local existing = remembered(idem)
+        if existing then return {0, existing} end
         local n = (#ARGV - 3) / FIELDS
         local now = now_ms()
-        local first = redis.call('INCRBY', P .. 'tasks:seq', n) - n + 1
+        local first = reserve(n)
         local ready = P .. 'tasks:ready'
         local ids = {}
         for i = 0, n - 1 do
-          local b = 4 + i * FIELDS
-          local id = ARGV[b]
-          local rank = ARGV[b + 1] .. string.format('%015d', first + i)
-          local key = P .. 'task:' .. id
-          redis.call('HSET', key, 'st', 'queued', 'rk', rank, 'pr', ARGV[b + 2], 'model', ARGV[b + 3],
-            'mt', ARGV[b + 4], 'temp', ARGV[b + 5], 'att', 0, 'tok', 0, 'q', now, 'prog', 0)
-          if ARGV[b + 7] ~= '' then
-            redis.call('HSET', key, 'msgs', ARGV[b + 7])
-          else
-            redis.call('HSET', key, 'p', ARGV[b + 6])
-          end
-          if ARGV[b + 8] ~= '' then redis.call('HSET', key, 'meta', ARGV[b + 8]) end
-          if ARGV[b + 9] ~= '' then
-            redis.call('HSET', key, 'own', ARGV[b + 9])
-            redis.call('HINCRBY', P .. 'owners:unfinished', ARGV[b + 9], 1)
-          end
+          local id, _, rank = add_task(4 + i * FIELDS, first + i, now)
           redis.call('ZADD', ready, 0, rank .. id)
           if idem ~= '' then ids[#ids + 1] = id end
         end
@@ -182,7 +338,7 @@ enum Scripts {
           if f[1] ~= 'processing' or f[2] ~= ARGV[b + 1] then
             out[#out + 1] = 0
           else
-            local fields = {'st', 'completed', 'res', ARGV[b + 2], 'prog', 100, 'f', now, 'exp', now + ttl}
+            local fields = {'st', 'completed', 'res', ARGV[b + 2], 'prog', 100, 'f', now}
             if ARGV[b + 3] ~= '' then
               fields[#fields + 1] = 'pt'; fields[#fields + 1] = ARGV[b + 3]
               fields[#fields + 1] = 'ct'; fields[#fields + 1] = ARGV[b + 4]
@@ -191,7 +347,7 @@ enum Scripts {
             if ARGV[b + 6] ~= '' then fields[#fields + 1] = 'by'; fields[#fields + 1] = ARGV[b + 6] end
             redis.call('HSET', key, unpack(fields))
             if f[3] then redis.call('HDEL', key, 'err') end
-            finish(id, key, 'c', now, ttl)
+            finish(id, key, 'c', now, ttl, '')
             out[#out + 1] = 1
           end
         end
@@ -205,8 +361,8 @@ enum Scripts {
         if not held(key, ARGV[3]) then return 0 end
         local now = now_ms()
         local ttl = tonumber(ARGV[4])
-        redis.call('HSET', key, 'st', 'error', 'err', ARGV[5], 'f', now, 'exp', now + ttl)
-        finish(id, key, 'e', now, ttl)
+        redis.call('HSET', key, 'st', 'error', 'err', ARGV[5], 'f', now)
+        finish(id, key, 'e', now, ttl, ARGV[5])
         return 1
         """)
 
@@ -255,10 +411,10 @@ enum Scripts {
         if f[1] ~= 'queued' and f[1] ~= 'processing' then return 'finished:' .. f[1] end
         local ttl = tonumber(ARGV[3])
         -- A new token fences out the worker that may hold the task.
-        redis.call('HSET', key, 'st', 'cancelled', 'f', now, 'exp', now + ttl, 'tok', tonumber(f[4]) + 1)
+        redis.call('HSET', key, 'st', 'cancelled', 'f', now, 'tok', tonumber(f[4]) + 1)
         redis.call('ZREM', P .. 'tasks:ready', f[2] .. id)
         redis.call('ZREM', P .. 'tasks:delayed', id)
-        finish(id, key, 'x', now, ttl)
+        finish(id, key, 'x', now, ttl, 'cancelled')
         return 'cancelled'
         """)
 
@@ -277,9 +433,9 @@ enum Scripts {
           redis.call('ZREM', leases, id)
           if f[1] == 'processing' then
             if tonumber(f[2]) >= maxAttempts then
-              redis.call('HSET', key, 'st', 'error', 'f', now, 'exp', now + ttl, 'err',
-                'dead-lettered after ' .. f[2] .. ' deliveries: the worker holding it stopped before finishing each time')
-              finish(id, key, 'e', now, ttl)
+              local cause = 'dead-lettered after ' .. f[2] .. ' deliveries: the worker holding it stopped before finishing each time'
+              redis.call('HSET', key, 'st', 'error', 'f', now, 'err', cause)
+              finish(id, key, 'e', now, ttl, cause)
               dead = dead + 1
             else
               redis.call('HSET', key, 'st', 'queued', 'prog', 0)
@@ -300,7 +456,7 @@ enum Scripts {
           local finished = P .. 'tasks:finished:' .. kind
           local gone = redis.call('ZRANGEBYSCORE', finished, '-inf', now, 'LIMIT', 0, 10000)
           for _, id in ipairs(gone) do
-            redis.call('DEL', P .. 'task:' .. id)
+            redis.call('DEL', P .. 'task:' .. id, P .. 'flow:' .. id, P .. 'flow:' .. id .. ':children')
             redis.call('ZREM', finished, id)
           end
           count = count + #gone
@@ -335,11 +491,95 @@ enum Scripts {
     /// ARGV: P. Answers {queued, processing, completed, error, cancelled}.
     static let counts = script("counts", readOnly: true, """
         return {
-          redis.call('ZCARD', P .. 'tasks:ready') + redis.call('ZCARD', P .. 'tasks:delayed'),
+          redis.call('ZCARD', P .. 'tasks:ready') + redis.call('ZCARD', P .. 'tasks:delayed')
+            + redis.call('SCARD', P .. 'tasks:blocked'),
           redis.call('ZCARD', P .. 'tasks:leases'),
           redis.call('ZCARD', P .. 'tasks:finished:c'),
           redis.call('ZCARD', P .. 'tasks:finished:e'),
           redis.call('ZCARD', P .. 'tasks:finished:x')
         }
+        """)
+
+    /// ARGV: P, idempotency key or "", its lifetime (ms), failure policy, maxParallel or "",
+    /// then the parent's and each child's 10 fields, as for ``enqueue``. Answers as ``enqueue``.
+    static let enqueueFlow = script("enqueue_flow", """
+        local idem = ARGV[2]
+        local existing = remembered(idem)
+        if existing then return {0, existing} end
+        local n = (#ARGV - 5) / FIELDS
+        local now = now_ms()
+        local first = reserve(n)
+        local parent, key, rank = add_task(6, first, now)
+        redis.call('HSET', P .. 'flow:' .. parent, 'pol', ARGV[4])
+        if ARGV[5] ~= '' then redis.call('HSET', P .. 'flow:' .. parent, 'max', ARGV[5]) end
+        if n == 1 then
+          redis.call('ZADD', P .. 'tasks:ready', 0, rank .. parent)
+        else
+          block(parent, key)
+        end
+        local ids = add_children(parent, 6 + FIELDS, n - 1, ARGV[5] ~= '' and tonumber(ARGV[5]), first + 1, now)
+        if idem ~= '' then
+          table.insert(ids, 1, parent)
+          redis.call('SET', P .. 'idempotency:' .. idem, table.concat(ids, ','), 'PX', ARGV[3])
+        end
+        redis.call('PUBLISH', P .. 'tasks:wake', 'enqueued')
+        return {1}
+        """)
+
+    /// ARGV: P, id, token, maxParallel or "", then each child's 10 fields, as for ``enqueue``.
+    /// Answers 1, or 0 when the lease was no longer current.
+    static let addChildren = script("add_children", """
+        local id = ARGV[2]
+        local key = P .. 'task:' .. id
+        if not held(key, ARGV[3]) then return 0 end
+        local n = (#ARGV - 4) / FIELDS
+        local now = now_ms()
+        local flow = P .. 'flow:' .. id
+        -- Back to waiting without counting the attempt, as `release` does.
+        redis.call('HSET', key, 'st', 'queued', 'prog', 0, 'att', tonumber(redis.call('HGET', key, 'att')) - 1)
+        redis.call('ZREM', P .. 'tasks:leases', id)
+        if redis.call('EXISTS', flow) == 0 then
+          -- A task that becomes a parent here takes the policy of the flow it belongs to.
+          local parent = redis.call('HGET', key, 'par')
+          local policy = parent and redis.call('HGET', P .. 'flow:' .. parent, 'pol') or 'fail'
+          redis.call('HSET', flow, 'pol', policy)
+        end
+        if ARGV[4] ~= '' then redis.call('HSET', flow, 'max', ARGV[4]) else redis.call('HDEL', flow, 'max') end
+        if n == 0 then
+          redis.call('ZADD', P .. 'tasks:ready', 0, redis.call('HGET', key, 'rk') .. id)
+        else
+          block(id, key)
+          local first = reserve(n)
+          add_children(id, 5, n, ARGV[4] ~= '' and tonumber(ARGV[4]), first, now)
+        end
+        redis.call('PUBLISH', P .. 'tasks:wake', 'enqueued')
+        return 1
+        """)
+
+    /// ARGV: P, parent id. Answers {policy, pending, {child ids}, {failed id, cause, …}}, or
+    /// false when the task is no parent, unknown or expired. Failed children are listed under
+    /// policy `continue` only.
+    static let flow = script("flow", readOnly: true, """
+        local id = ARGV[2]
+        local f = redis.call('HMGET', P .. 'task:' .. id, 'st', 'exp')
+        if not f[1] or (f[2] and tonumber(f[2]) <= now_ms()) then return false end
+        local flow = P .. 'flow:' .. id
+        local policy = redis.call('HGET', flow, 'pol')
+        if not policy then return false end
+        local children = redis.call('LRANGE', flow .. ':children', 0, -1)
+        local failed = {}
+        if policy == 'continue' then
+          for _, child in ipairs(children) do
+            local c = redis.call('HMGET', P .. 'task:' .. child, 'st', 'err')
+            if c[1] == 'error' then
+              failed[#failed + 1] = child
+              failed[#failed + 1] = c[2] or 'failed'
+            elseif c[1] == 'cancelled' then
+              failed[#failed + 1] = child
+              failed[#failed + 1] = 'cancelled'
+            end
+          end
+        end
+        return {policy, redis.call('SCARD', flow .. ':open'), children, failed}
         """)
 }

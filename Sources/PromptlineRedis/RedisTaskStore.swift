@@ -14,7 +14,7 @@ import ServiceLifecycle
 /// When Redis is out of reach, every call throws ``StoreUnavailableError`` at once (the
 /// connection pool fails fast while it backs off), and works again by itself when Redis is
 /// back — scripts lost in a restart are loaded again.
-public final class RedisTaskStore: TaskStore, Service {
+public final class RedisTaskStore: FlowStore, Service {
     public struct Configuration: Sendable {
         public var redis: RedisConfiguration
         /// Put before every key, so several deployments (or tests) can share one Redis.
@@ -32,9 +32,9 @@ public final class RedisTaskStore: TaskStore, Service {
     /// The connection pool, shared with whatever else of the instance talks to this Redis.
     public let pool: RedisConnectionPool
     private let logger: Logger
-    private let workSignal = WakeUpSignal()
+    let workSignal = WakeUpSignal()
     private let completions: CompletionBatcher<Completion>
-    private var prefix: String { configuration.keyPrefix }
+    var prefix: String { configuration.keyPrefix }
 
     private init(configuration: Configuration, pool: RedisConnectionPool, logger: Logger) {
         self.configuration = configuration
@@ -96,7 +96,15 @@ public final class RedisTaskStore: TaskStore, Service {
         var arguments: [RedisScript.Argument] = [
             .string(prefix), .string(idempotencyKey ?? ""), .integer(configuration.retention.resultTTL.milliseconds),
         ]
-        arguments.reserveCapacity(3 + tasks.count * 10)
+        try Self.appendFields(of: tasks, to: &arguments)
+        let outcome = Self.enqueueOutcome(try await run(Scripts.enqueue, arguments), ids: tasks.map(\.id))
+        if case .stored = outcome { workSignal.signal() }
+        return outcome
+    }
+
+    /// Appends the 10 values per task that ``Scripts/enqueue`` and the flow scripts read.
+    static func appendFields(of tasks: [NewTask], to arguments: inout [RedisScript.Argument]) throws {
+        arguments.reserveCapacity(arguments.count + tasks.count * 10)
         for task in tasks {
             arguments.append(.string(task.id))
             arguments.append(.string(Self.rankPrefix(priority: task.priority)))
@@ -109,14 +117,15 @@ public final class RedisTaskStore: TaskStore, Service {
             arguments.append(.string(try StoredRequest.metadataJSON(task.metadata) ?? ""))
             arguments.append(.string(task.owner ?? ""))
         }
-        let reply = try await run(Scripts.enqueue, arguments)
-        // {1} when stored, {0, "id,id,…"} for a key seen before.
+    }
+
+    /// An enqueue script's answer: `{1}` when stored, `{0, "id,id,…"}` for a key seen before.
+    static func enqueueOutcome(_ reply: RESPValue, ids: [String]) -> EnqueueOutcome {
         if let elements = reply.elements, elements.count == 2, elements[0].int64 == 0 {
             let existing = elements[1].string ?? ""
             return .duplicate(existing.isEmpty ? [] : existing.split(separator: ",").map(String.init))
         }
-        workSignal.signal()
-        return .stored(tasks.map(\.id))
+        return .stored(ids)
     }
 
     public func claim(limit: Int, lease: Duration) async throws -> [ClaimedTask] {

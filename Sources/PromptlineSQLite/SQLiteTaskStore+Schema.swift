@@ -36,7 +36,6 @@ extension SQLiteTaskStore {
                     finished_at REAL,
                     expires_at REAL
                 );
-                CREATE INDEX IF NOT EXISTS tasks_queue ON tasks (priority DESC, seq) WHERE status = 'queued';
                 CREATE INDEX IF NOT EXISTS tasks_leases ON tasks (lease_until) WHERE status = 'processing';
                 CREATE INDEX IF NOT EXISTS tasks_expiry ON tasks (expires_at) WHERE expires_at IS NOT NULL;
                 CREATE TABLE IF NOT EXISTS idempotency (
@@ -65,6 +64,28 @@ extension SQLiteTaskStore {
             try db.execute(sql: """
                 CREATE INDEX IF NOT EXISTS tasks_unfinished_by_owner ON tasks (owner)
                     WHERE owner IS NOT NULL AND status IN ('queued', 'processing')
+                """)
+            // Added with flows: a child names its parent; `blocked` keeps a `queued` task out
+            // of the queue (a parent waiting for its children, a child held back by
+            // `maxParallel`). The queue's index leaves blocked tasks out.
+            if try !db.columns(in: "tasks").contains(where: { $0.name == "parent_id" }) {
+                try db.execute(sql: """
+                    ALTER TABLE tasks ADD COLUMN parent_id TEXT;
+                    ALTER TABLE tasks ADD COLUMN blocked INTEGER NOT NULL DEFAULT 0;
+                    DROP INDEX IF EXISTS tasks_queue;
+                    """)
+            }
+            try db.execute(sql: """
+                CREATE INDEX IF NOT EXISTS tasks_claimable ON tasks (priority DESC, seq)
+                    WHERE status = 'queued' AND blocked = 0;
+                CREATE INDEX IF NOT EXISTS tasks_children ON tasks (parent_id, seq) WHERE parent_id IS NOT NULL;
+                -- One row per parent: what a failed child does to it, and how many of its
+                -- current children may run at once (NULL: no limit).
+                CREATE TABLE IF NOT EXISTS flows (
+                    parent_id TEXT PRIMARY KEY,
+                    policy TEXT NOT NULL,
+                    max_parallel INTEGER
+                );
                 """)
         }
     }

@@ -9,7 +9,7 @@ import ServiceLifecycle
 /// One process owns the file. Writes go through a ``GroupCommitWriter`` (many changes to a
 /// transaction, each answered only once committed); reads use the pool's concurrent readers.
 /// The queue lives in the database, ordered by an index on (priority, sequence).
-public final class SQLiteTaskStore: TaskStore, Service {
+public final class SQLiteTaskStore: FlowStore, Service {
     /// Where the store keeps its file and how long it keeps what it holds.
     public struct Configuration: Sendable {
         /// The data directory; created if missing. The database is `promptline.sqlite` in it.
@@ -26,20 +26,23 @@ public final class SQLiteTaskStore: TaskStore, Service {
         }
     }
 
+    /// Where the store keeps its file and how long it keeps what it holds.
+    public let configuration: Configuration
     let database: DatabasePool
     /// A connection of its own that copies the WAL into the database file, so that the
     /// writer never waits for the disk's flushes.
     let checkpointer: DatabaseQueue
     let writer: GroupCommitWriter
     let retention: RetentionPolicy
-    private let workSignal = WakeUpSignal()
+    let workSignal = WakeUpSignal()
     private let logger: Logger
 
-    private init(database: DatabasePool, checkpointer: DatabaseQueue, retention: RetentionPolicy, logger: Logger) {
+    private init(configuration: Configuration, database: DatabasePool, checkpointer: DatabaseQueue, logger: Logger) {
+        self.configuration = configuration
         self.database = database
         self.checkpointer = checkpointer
         self.writer = GroupCommitWriter(database: database)
-        self.retention = retention
+        self.retention = configuration.retention
         self.logger = logger
     }
 
@@ -65,7 +68,7 @@ public final class SQLiteTaskStore: TaskStore, Service {
         checkpointerConfiguration.busyMode = .timeout(10)
         let checkpointer = try DatabaseQueue(path: configuration.databasePath, configuration: checkpointerConfiguration)
         try await database.write { db in try Schema.migrate(db) }
-        let store = SQLiteTaskStore(database: database, checkpointer: checkpointer, retention: configuration.retention, logger: logger)
+        let store = SQLiteTaskStore(configuration: configuration, database: database, checkpointer: checkpointer, logger: logger)
         let leftInFlight = try await store.writer.write { db in
             try db.execute(sql: "UPDATE tasks SET lease_until = 0 WHERE status = 'processing'")
             return db.changesCount
@@ -107,35 +110,48 @@ public final class SQLiteTaskStore: TaskStore, Service {
         let now = Self.now()
         let keyExpiry = now + retention.resultTTL.seconds
         let outcome = try await writer.write { db -> EnqueueOutcome in
-            if let idempotencyKey {
-                if let stored = try String.fetchOne(
-                    db, sql: "SELECT task_ids FROM idempotency WHERE key = ? AND expires_at > ?",
-                    arguments: [idempotencyKey, now]
-                ) {
-                    return .duplicate(stored.split(separator: ",").map(String.init))
-                }
-            }
-            let insert = try db.cachedStatement(sql: """
-                INSERT INTO tasks (id, status, priority, model, max_tokens, temperature, prompt, messages,
-                                   metadata, owner, available_at, queued_at)
-                VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            for row in rows {
-                try insert.execute(arguments: [
-                    row.id, row.priority, row.model, row.maxTokens, row.temperature, row.prompt, row.messages,
-                    row.metadata, row.owner, now, now,
-                ])
-            }
-            if let idempotencyKey {
-                try db.execute(
-                    sql: "INSERT OR REPLACE INTO idempotency (key, task_ids, expires_at) VALUES (?, ?, ?)",
-                    arguments: [idempotencyKey, rows.map(\.id).joined(separator: ","), keyExpiry]
-                )
-            }
+            if let stored = try Self.remembered(idempotencyKey, now: now, in: db) { return .duplicate(stored) }
+            try Self.insert(rows, into: db, now: now)
+            try Self.remember(idempotencyKey, ids: rows.map(\.id), until: keyExpiry, in: db)
             return .stored(rows.map(\.id))
         }
         if case .stored = outcome { workSignal.signal() }
         return outcome
+    }
+
+    /// Inserts queued tasks, in order. With a parent, they are its children, and those from
+    /// `blockedFrom` on are held back (blocked) until siblings finish.
+    static func insert(
+        _ rows: [TaskRow.Insert], into db: Database, now: Double, parentID: String? = nil, blockedFrom: Int = .max
+    ) throws {
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO tasks (id, status, priority, model, max_tokens, temperature, prompt, messages,
+                               metadata, owner, available_at, queued_at, parent_id, blocked)
+            VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for (index, row) in rows.enumerated() {
+            try insert.execute(arguments: [
+                row.id, row.priority, row.model, row.maxTokens, row.temperature, row.prompt, row.messages,
+                row.metadata, row.owner, now, now, parentID, index >= blockedFrom ? 1 : 0,
+            ])
+        }
+    }
+
+    /// Remembers the ids an idempotency key stored.
+    static func remember(_ idempotencyKey: String?, ids: [String], until expiresAt: Double, in db: Database) throws {
+        guard let idempotencyKey else { return }
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO idempotency (key, task_ids, expires_at) VALUES (?, ?, ?)",
+            arguments: [idempotencyKey, ids.joined(separator: ","), expiresAt]
+        )
+    }
+
+    /// The ids an idempotency key stored, if it was seen and has not expired.
+    static func remembered(_ idempotencyKey: String?, now: Double, in db: Database) throws -> [String]? {
+        guard let idempotencyKey else { return nil }
+        return try String.fetchOne(
+            db, sql: "SELECT task_ids FROM idempotency WHERE key = ? AND expires_at > ?", arguments: [idempotencyKey, now]
+        ).map { $0.split(separator: ",").map(String.init) }
     }
 
     public func claim(limit: Int, lease: Duration) async throws -> [ClaimedTask] {
@@ -148,7 +164,7 @@ public final class SQLiteTaskStore: TaskStore, Service {
                 SET status = 'processing', attempts = attempts + 1, token = token + 1,
                     lease_until = ?, started_at = COALESCE(started_at, ?), progress = 0
                 WHERE seq IN (
-                    SELECT seq FROM tasks WHERE status = 'queued' AND available_at <= ?
+                    SELECT seq FROM tasks WHERE status = 'queued' AND blocked = 0 AND available_at <= ?
                     ORDER BY priority DESC, seq LIMIT ?)
                 RETURNING seq, priority, id, token, attempts, \(TaskRow.requestColumns)
                 """), arguments: [leaseUntil, now, now, limit]
@@ -185,21 +201,23 @@ public final class SQLiteTaskStore: TaskStore, Service {
 
     public func complete(_ lease: TaskLease, result: TaskResult) async throws -> Bool {
         let now = Self.now()
-        return try await update(lease, set: """
+        let expiresAt = now + retention.resultTTL.seconds
+        return try await finish(lease, as: .completed, cause: nil, now: now, expiresAt: expiresAt, set: """
             status = 'completed', result = ?, prompt_tokens = ?, completion_tokens = ?, total_tokens = ?,
             answered_by = ?, error = NULL, progress = 100,
             lease_until = NULL, finished_at = ?, expires_at = ?
             """, [
                 Data(result.content.utf8), result.usage?.promptTokens, result.usage?.completionTokens, result.usage?.totalTokens,
-                result.model, now, now + retention.resultTTL.seconds,
+                result.model, now, expiresAt,
             ])
     }
 
     public func fail(_ lease: TaskLease, error: String) async throws -> Bool {
         let now = Self.now()
-        return try await update(lease, set: """
+        let expiresAt = now + retention.statusTTL.seconds
+        return try await finish(lease, as: .error, cause: error, now: now, expiresAt: expiresAt, set: """
             status = 'error', error = ?, lease_until = NULL, finished_at = ?, expires_at = ?
-            """, [error, now, now + retention.statusTTL.seconds])
+            """, [error, now, expiresAt])
     }
 
     public func retry(_ lease: TaskLease, after delay: Duration, error: String) async throws -> Bool {
@@ -233,18 +251,25 @@ public final class SQLiteTaskStore: TaskStore, Service {
     public func cancel(id: String) async throws -> CancelOutcome {
         let now = Self.now()
         let expiresAt = now + retention.statusTTL.seconds
-        return try await writer.write { db in
-            try db.execute(sql: """
-                UPDATE tasks SET status = 'cancelled', token = token + 1, lease_until = NULL,
+        let statusTTL = retention.statusTTL.seconds
+        let (outcome, wake) = try await writer.write { db -> (CancelOutcome, Bool) in
+            if let cancelled = try Row.fetchOne(db, sql: """
+                UPDATE tasks SET status = 'cancelled', token = token + 1, lease_until = NULL, blocked = 0,
                     finished_at = ?, expires_at = ?
                 WHERE id = ? AND status IN ('queued', 'processing')
-                """, arguments: [now, expiresAt, id])
-            if db.changesCount > 0 { return .cancelled }
+                RETURNING parent_id
+                """, arguments: [now, expiresAt, id]) {
+                var flows = Flows(db: db, now: now, statusTTL: statusTTL)
+                try flows.taskFinished(id, parentID: cancelled["parent_id"], status: .cancelled, cause: "cancelled", expiresAt: expiresAt)
+                return (.cancelled, flows.wake)
+            }
             let status = try String.fetchOne(
                 db, sql: "SELECT status FROM tasks WHERE id = ? AND (expires_at IS NULL OR expires_at > ?)",
                 arguments: [id, now])
-            return status.flatMap(TaskStatus.init(rawValue:)).map(CancelOutcome.alreadyFinished) ?? .notFound
+            return (status.flatMap(TaskStatus.init(rawValue:)).map(CancelOutcome.alreadyFinished) ?? .notFound, false)
         }
+        if wake { workSignal.signal() }
+        return outcome
     }
 
     public func tasks(ids: [String]) async throws -> [String: TaskRecord] {
@@ -271,27 +296,34 @@ public final class SQLiteTaskStore: TaskStore, Service {
     public func reclaimExpiredLeases(maxAttempts: Int) async throws -> Int {
         let now = Self.now()
         let expiresAt = now + retention.statusTTL.seconds
-        let (dead, requeued) = try await writer.write { db in
-            try db.execute(sql: """
+        let statusTTL = retention.statusTTL.seconds
+        let (dead, requeued, wake) = try await writer.write { db in
+            let deadLetters = try Row.fetchAll(db, sql: """
                 UPDATE tasks SET status = 'error', lease_until = NULL, finished_at = ?, expires_at = ?,
                     error = 'dead-lettered after ' || attempts || ' deliveries: the worker holding it stopped before finishing each time'
                 WHERE status = 'processing' AND lease_until < ? AND attempts >= ?
+                RETURNING id, parent_id, error
                 """, arguments: [now, expiresAt, now, maxAttempts])
-            let dead = db.changesCount
+            var flows = Flows(db: db, now: now, statusTTL: statusTTL)
+            for letter in deadLetters {
+                try flows.taskFinished(letter["id"], parentID: letter["parent_id"], status: .error, cause: letter["error"], expiresAt: expiresAt)
+            }
             try db.execute(sql: """
                 UPDATE tasks SET status = 'queued', lease_until = NULL, progress = 0, available_at = ?
                 WHERE status = 'processing' AND lease_until < ?
                 """, arguments: [now, now])
-            return (dead, db.changesCount)
+            return (deadLetters.count, db.changesCount, flows.wake)
         }
         if dead > 0 { logger.warning("dead-lettered tasks whose workers kept stopping", metadata: ["count": "\(dead)"]) }
-        if requeued > 0 { workSignal.signal() }
+        if requeued > 0 || wake { workSignal.signal() }
         return dead + requeued
     }
 
     public func purgeExpired() async throws -> Int {
         let now = Self.now()
         return try await writer.write { db in
+            try db.execute(
+                sql: "DELETE FROM flows WHERE parent_id IN (SELECT id FROM tasks WHERE expires_at <= ?)", arguments: [now])
             try db.execute(sql: "DELETE FROM tasks WHERE expires_at <= ?", arguments: [now])
             let purged = db.changesCount
             try db.execute(sql: "DELETE FROM idempotency WHERE expires_at <= ?", arguments: [now])
@@ -347,6 +379,28 @@ public final class SQLiteTaskStore: TaskStore, Service {
             ).execute(arguments: arguments)
             return db.changesCount > 0
         }
+    }
+
+    /// A fenced change that finishes the task (`completed` or `error`), and tells its parent
+    /// in the same transaction.
+    private func finish(
+        _ lease: TaskLease, as status: TaskStatus, cause: String?, now: Double, expiresAt: Double,
+        set assignments: String, _ values: [(any DatabaseValueConvertible)?]
+    ) async throws -> Bool {
+        var collected = StatementArguments(values)
+        collected += [lease.id, lease.token]
+        let arguments = collected
+        let statusTTL = retention.statusTTL.seconds
+        let (finished, wake) = try await writer.write { db -> (Bool, Bool) in
+            guard let row = try Row.fetchOne(db.cachedStatement(
+                sql: "UPDATE tasks SET \(assignments) WHERE id = ? AND token = ? AND status = 'processing' RETURNING parent_id"
+            ), arguments: arguments) else { return (false, false) }
+            var flows = Flows(db: db, now: now, statusTTL: statusTTL)
+            try flows.taskFinished(lease.id, parentID: row["parent_id"], status: status, cause: cause, expiresAt: expiresAt)
+            return (true, flows.wake)
+        }
+        if wake { workSignal.signal() }
+        return finished
     }
 
     static func now() -> Double {

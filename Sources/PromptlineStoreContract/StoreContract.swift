@@ -14,14 +14,20 @@ import Synchronization
 /// ```
 ///
 /// A case opens as many stores as it needs through the factory; each must be fresh and
-/// empty (its own directory, or its own Redis key prefix). The case runner closes every
-/// store it opened once the case is over, whether it passed or not.
+/// empty (its own directory, or its own Redis key prefix). A case that plays several
+/// instances of one deployment opens a second store on the backend of the first through
+/// the sibling factory. The case runner closes every store it opened once the case is
+/// over, whether it passed or not.
 public enum StoreContract {
     /// Makes a fresh, empty store with the given retention.
     public typealias Factory = @Sendable (RetentionPolicy) async throws -> any TaskStore
 
     /// Closes a store the factory made (flushes, releases files and connections).
     public typealias Closer = @Sendable (any TaskStore) async throws -> Void
+
+    /// Opens another store on the backend of one the factory made — the same database file,
+    /// the same Redis and key prefix — as a second instance of the deployment would.
+    public typealias SiblingFactory = @Sendable (any TaskStore) async throws -> any TaskStore
 
     /// One behaviour of the contract, checked against fresh stores.
     public struct Case: Sendable, CustomStringConvertible {
@@ -35,10 +41,14 @@ public enum StoreContract {
 
         public var description: String { name }
 
-        /// Runs the case against stores made by `factory`, then closes each of them with
-        /// `close`. Throws a ``ContractFailure`` when the store breaks the contract.
-        public func run(_ factory: @escaping Factory, close: @escaping Closer = { _ in }) async throws {
-            let stores = Stores(factory: factory)
+        /// Runs the case against stores made by `factory` (and `sibling`), then closes each
+        /// of them with `close`. Throws a ``ContractFailure`` when the store breaks the
+        /// contract. Without `sibling`, a store is its own second instance (as an in-memory
+        /// store must be).
+        public func run(
+            _ factory: @escaping Factory, sibling: SiblingFactory? = nil, close: @escaping Closer = { _ in }
+        ) async throws {
+            let stores = Stores(factory: factory, sibling: sibling)
             var failure: (any Error)?
             do {
                 try await body(stores)
@@ -59,10 +69,12 @@ public enum StoreContract {
     /// The stores one case opened, so that the runner can close them all.
     final class Stores: Sendable {
         private let factory: Factory
+        private let sibling: SiblingFactory?
         private let stores = Mutex<[any TaskStore]>([])
 
-        init(factory: @escaping Factory) {
+        init(factory: @escaping Factory, sibling: SiblingFactory?) {
             self.factory = factory
+            self.sibling = sibling
         }
 
         /// A fresh, empty store.
@@ -70,6 +82,14 @@ public enum StoreContract {
             let store = try await factory(retention)
             stores.withLock { $0.append(store) }
             return store
+        }
+
+        /// Another store on the backend of `store`: a second instance sharing its tasks.
+        func openSibling(of store: any TaskStore) async throws -> any TaskStore {
+            guard let sibling else { return store }
+            let opened = try await sibling(store)
+            stores.withLock { $0.append(opened) }
+            return opened
         }
 
         var opened: [any TaskStore] {
@@ -101,5 +121,20 @@ public enum StoreContract {
         Case("metadata and unicode round-trip", metadataAndUnicodeRoundTrip),
         Case("large batch enqueues atomically", largeBatchEnqueuesAtomically),
         Case("owners are kept and counted", ownersAreKeptAndCounted),
+        Case("flow parent waits for its children", flowParentWaitsForItsChildren),
+        Case("flow with no children is claimable at once", flowWithNoChildrenIsClaimableAtOnce),
+        Case("flow child failure fails the parent", flowChildFailureFailsTheParent),
+        Case("flow child failure under continue", flowChildFailureUnderContinue),
+        Case("flow cancelled child counts as failed", flowCancelledChildCountsAsFailed),
+        Case("flow dead-lettered child", flowDeadLetteredChild),
+        Case("flow cancel of the parent cancels its children", flowCancelOfTheParentCancelsItsChildren),
+        Case("flow max parallel holds children back", flowMaxParallelHoldsChildrenBack),
+        Case("flow add children starts a new level", flowAddChildrenStartsANewLevel),
+        Case("flow nests", flowNests),
+        Case("flow nested failure and cancel travel the tree", flowNestedFailureAndCancelTravelTheTree),
+        Case("flow idempotency key answers duplicate", flowIdempotencyKeyAnswersDuplicate),
+        Case("flow shared by two instances", flowSharedByTwoInstances),
+        Case("flow late completion after lease loss", flowLateCompletionAfterLeaseLoss),
+        Case("flow children expire with their parent", flowChildrenExpireWithTheirParent),
     ]
 }

@@ -9,7 +9,8 @@ import Testing
 /// The store contract, run against a real Redis.
 ///
 /// The Redis is the one `PROMPTLINE_TEST_REDIS_URL` names (the test command starts one);
-/// every store a case opens gets a key prefix of its own, and its keys are deleted after.
+/// every store a case opens gets a key prefix of its own, and its keys are deleted after. A
+/// second instance is a second store (its own connections) on the same prefix.
 @Suite struct RedisStoreContractTests {
     @Test(.timeLimit(.minutes(1)), arguments: StoreContract.cases)
     func contract(_ contractCase: StoreContract.Case) async throws {
@@ -20,6 +21,10 @@ import Testing
                     RedisTaskStore.Configuration(redis: redis, keyPrefix: "contract-\(UUID().uuidString.lowercased()):", retention: retention),
                     logger: Logger(label: "test")
                 )
+            },
+            sibling: { store in
+                let store = try #require(store as? RedisTaskStore)
+                return try await RedisTaskStore.open(store.configuration, logger: Logger(label: "test"))
             },
             close: { store in
                 let store = try #require(store as? RedisTaskStore)
