@@ -147,6 +147,14 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        // Documents: text extraction (the `pdftotext` runner, HTML to text) and chunking by
+        // estimated tokens.
+        .target(
+            name: "PromptlineDocuments",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The store contract: one suite every TaskStore must pass.
         .target(
             name: "PromptlineStoreContract",
@@ -195,6 +203,7 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
+        .testTarget(name: "PromptlineDocumentsTests", dependencies: ["PromptlineDocuments"]),
         .testTarget(
             name: "PromptlineRedisTests",
             dependencies: ["PromptlineRedis", "PromptlineStoreContract", "RedisClient"]

@@ -21,11 +21,14 @@ apt_install() {
 }
 
 # System packages: SQLite for the embedded store, Python for the end-to-end suite,
-# Redis for the Redis store's tests.
+# Redis for the Redis store's tests, poppler's pdftotext for PDF text extraction and qpdf
+# to make the encrypted PDF its tests read.
 missing=()
 dpkg -s libsqlite3-dev >/dev/null 2>&1 || missing+=(libsqlite3-dev)
 command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-pip)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+command -v qpdf >/dev/null 2>&1 || missing+=(qpdf)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "==> installing ${missing[*]}"
