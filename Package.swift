@@ -91,6 +91,7 @@ let package = Package(
         .target(
             name: "PromptlineServer",
             dependencies: [
+                "PromptlineDocuments",
                 "PromptlineCore",
                 "EventLoopExecutor",
                 "OpenAIUpstream",

@@ -7,14 +7,14 @@ import NIOCore
 /// and its upstream exchange then never change threads. The server handles each HTTP
 /// connection this way, on the connection's own loop; the wake-ups of thread hand-offs
 /// were most of what a relayed chat completion added to the upstream's latency.
-public final class EventLoopTaskExecutor: TaskExecutor {
-    public let eventLoop: any EventLoop
+package final class EventLoopTaskExecutor: TaskExecutor {
+    package let eventLoop: any EventLoop
 
-    public init(_ eventLoop: any EventLoop) {
+    package init(_ eventLoop: any EventLoop) {
         self.eventLoop = eventLoop
     }
 
-    public func enqueue(_ job: consuming ExecutorJob) {
+    package func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         eventLoop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }

@@ -3,49 +3,49 @@
 /// Every rate is a fraction in `0...1` of the chat-completion requests it applies to. The fault rates
 /// are exclusive (one draw picks at most one fault per request), so their sum should stay at or below 1.
 /// A `[[mock:…]]` directive in a prompt overrides the rates for that prompt (see ``MockDirective``).
-public struct MockUpstreamConfiguration: Sendable {
+package struct MockUpstreamConfiguration: Sendable {
     /// The address to bind.
-    public var host: String = "127.0.0.1"
+    package var host: String = "127.0.0.1"
     /// The port to bind; `0` picks a free port (read it back from ``MockUpstreamServer/port``).
-    public var port: Int = 9100
+    package var port: Int = 9100
     /// Time before the first byte of every answer.
-    public var latency: Duration = .zero
+    package var latency: Duration = .zero
     /// Extra random latency, uniform in `0...jitter`, added to ``latency``.
-    public var jitter: Duration = .zero
+    package var jitter: Duration = .zero
     /// Time between two streamed token chunks.
-    public var tokenDelay: Duration = .zero
+    package var tokenDelay: Duration = .zero
     /// Fraction of requests answered `500` (type `server_error`).
-    public var errorRate: Double = 0
+    package var errorRate: Double = 0
     /// Fraction of requests answered `429` (type `rate_limit_exceeded`) with `retry-after-ms` and `retry-after`.
-    public var rateLimitRate: Double = 0
+    package var rateLimitRate: Double = 0
     /// The wait sent with rate-limit `429`s, as `retry-after-ms` and `retry-after` (whole seconds, rounded up).
-    public var retryAfter: Duration = .seconds(1)
+    package var retryAfter: Duration = .seconds(1)
     /// Fraction of requests answered `429` with error type and code `insufficient_quota` (not retryable).
-    public var quotaErrorRate: Double = 0
+    package var quotaErrorRate: Double = 0
     /// Fraction of requests answered `400` (type `invalid_request_error`).
-    public var badRequestRate: Double = 0
+    package var badRequestRate: Double = 0
     /// Fraction of requests that stall for ``stall`` mid-answer: after the headers and the first chunk
     /// when streaming, before any byte otherwise. The answer then completes normally.
-    public var stallRate: Double = 0
+    package var stallRate: Double = 0
     /// How long a stall lasts.
-    public var stall: Duration = .seconds(60)
+    package var stall: Duration = .seconds(60)
     /// Fraction of requests whose connection is reset (RST) without any answer.
-    public var resetRate: Double = 0
+    package var resetRate: Double = 0
     /// Fraction of requests cut short: streams get two chunks and then the connection closes before
     /// `finish_reason` and `[DONE]`; plain answers get their headers and half the body.
-    public var cutRate: Double = 0
+    package var cutRate: Double = 0
     /// A token-bucket limit on chat-completion requests per second (burst: one second's worth).
     /// Requests over it are answered `429` with the `retry-after-ms` the bucket needs to refill.
-    public var maxRequestsPerSecond: Int? = nil
+    package var maxRequestsPerSecond: Int? = nil
     /// Seeds the random draws (fault rates and jitter) so that a run can be repeated.
-    public var seed: UInt64? = nil
+    package var seed: UInt64? = nil
 
-    public init() {}
+    package init() {}
 }
 
 extension MockUpstreamConfiguration {
     /// The problems that make this configuration unusable, one readable line each; empty when valid.
-    public var problems: [String] {
+    package var problems: [String] {
         var problems: [String] = []
         if !(0...65535).contains(port) {
             problems.append("port must be between 0 and 65535, not \(port)")

@@ -1,5 +1,5 @@
 /// An error starting or running a ``MockUpstreamServer``.
-public struct MockUpstreamError: Error, CustomStringConvertible, Sendable {
+package struct MockUpstreamError: Error, CustomStringConvertible, Sendable {
     private enum Code: Sendable {
         case invalidConfiguration
         case bindFailed
@@ -7,9 +7,9 @@ public struct MockUpstreamError: Error, CustomStringConvertible, Sendable {
 
     private let code: Code
     /// What went wrong, for a person to read.
-    public let message: String
+    package let message: String
     /// The error that caused this one, if any.
-    public let underlying: (any Error)?
+    package let underlying: (any Error)?
 
     private init(_ code: Code, message: String, underlying: (any Error)? = nil) {
         self.code = code
@@ -18,24 +18,24 @@ public struct MockUpstreamError: Error, CustomStringConvertible, Sendable {
     }
 
     /// The configuration has values the server cannot use; ``message`` lists them, one per line.
-    public static func invalidConfiguration(_ problems: [String]) -> Self {
+    package static func invalidConfiguration(_ problems: [String]) -> Self {
         .init(.invalidConfiguration, message: problems.joined(separator: "\n"))
     }
 
     /// The listening socket could not be bound.
-    public static func bindFailed(host: String, port: Int, underlying: any Error) -> Self {
+    package static func bindFailed(host: String, port: Int, underlying: any Error) -> Self {
         .init(.bindFailed, message: "cannot listen on \(host):\(port): \(underlying)", underlying: underlying)
     }
 
     /// A short description without dynamic values (for logs and metric labels).
-    public var kind: String {
+    package var kind: String {
         switch code {
         case .invalidConfiguration: "invalid configuration"
         case .bindFailed: "bind failed"
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch code {
         case .invalidConfiguration: "invalid mock-upstream configuration: \(message)"
         case .bindFailed: message

@@ -32,11 +32,11 @@ import Darwin
 /// // … talk to http://127.0.0.1:\(mock.port)/v1 …
 /// try await mock.shutdown()
 /// ```
-public final class MockUpstreamServer: Sendable {
+package final class MockUpstreamServer: Sendable {
     /// The configuration the server was started with.
-    public let configuration: MockUpstreamConfiguration
+    package let configuration: MockUpstreamConfiguration
     /// The bound port (the one picked when the configuration asked for port 0).
-    public let port: Int
+    package let port: Int
 
     private let state: MockUpstreamState
     private let serverChannel: any Channel
@@ -57,7 +57,7 @@ public final class MockUpstreamServer: Sendable {
 
     /// Binds the listening socket and starts answering; returns once bound.
     /// - Throws: ``MockUpstreamError`` when the configuration is invalid or the address cannot be bound.
-    public static func start(
+    package static func start(
         _ configuration: MockUpstreamConfiguration,
         logger: Logger = Logger(label: "promptline.mock-upstream")
     ) async throws -> MockUpstreamServer {
@@ -104,27 +104,27 @@ public final class MockUpstreamServer: Sendable {
     }
 
     /// The number of chat-completion calls received whose last user message is exactly `prompt`.
-    public func calls(forPrompt prompt: String) -> Int {
+    package func calls(forPrompt prompt: String) -> Int {
         state.entry(forPrompt: prompt).count
     }
 
     /// The number of chat-completion calls received, readable or not.
-    public var totalCalls: Int {
+    package var totalCalls: Int {
         state.totalCalls
     }
 
     /// Forgets every call counted so far (as `POST /mock/reset` does).
-    public func resetCounts() {
+    package func resetCounts() {
         state.reset()
     }
 
     /// The connections accepted since the start, open or closed.
-    public var connectionsAccepted: Int {
+    package var connectionsAccepted: Int {
         connections.accepted.load(ordering: .relaxed)
     }
 
     /// Closes every open connection, as an upstream's keep-alive timeout does; keeps listening.
-    public func closeConnections() async {
+    package func closeConnections() async {
         let open = connections.channels.withLock { Array($0.values) }
         for connection in open {
             try? await connection.close()
@@ -132,7 +132,7 @@ public final class MockUpstreamServer: Sendable {
     }
 
     /// Stops listening and closes every open connection. Calling it again does nothing.
-    public func shutdown() async throws {
+    package func shutdown() async throws {
         do {
             try await serverChannel.close()
         } catch ChannelError.alreadyClosed {
@@ -148,7 +148,7 @@ public final class MockUpstreamServer: Sendable {
     /// Serves until the calling task is cancelled or the process gets SIGINT or SIGTERM, then shuts down.
     ///
     /// Meant for the command line: while it runs, SIGINT and SIGTERM are caught instead of ending the process.
-    public func run() async throws {
+    package func run() async throws {
         let signals = [SIGINT, SIGTERM].map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())

@@ -7,16 +7,16 @@ import PromptlineCore
 /// A task's answer is kept as its result; `/v1/chat/completions` keeps the upstream's body.
 /// Both use one key (`key(of:)`: the request as canonical JSON), so a
 /// task and a chat call with the same model, messages and parameters share one entry.
-public struct CachingChatBackend: ChatBackend {
-    public let backend: any ChatBackend
-    public let cache: ResponseCache
+package struct CachingChatBackend: ChatBackend {
+    package let backend: any ChatBackend
+    package let cache: ResponseCache
 
-    public init(backend: any ChatBackend, cache: ResponseCache) {
+    package init(backend: any ChatBackend, cache: ResponseCache) {
         self.backend = backend
         self.cache = cache
     }
 
-    public func complete(_ request: ChatRequest, progress: @escaping @Sendable (Int) -> Void) async throws -> TaskResult {
+    package func complete(_ request: ChatRequest, progress: @escaping @Sendable (Int) -> Void) async throws -> TaskResult {
         guard request.cacheable, cache.isEnabled else {
             cache.noteBypass()
             return try await backend.complete(request, progress: progress)
@@ -44,12 +44,12 @@ public struct CachingChatBackend: ChatBackend {
 
     /// The cache key of a task's request: the body it sends upstream, as canonical JSON
     /// without what does not change the answer (streaming, the cache opt-out).
-    public static func key(of request: ChatRequest) -> String {
+    package static func key(of request: ChatRequest) -> String {
         key(of: ChatCompletionRequest(request, stream: false).json.object ?? [:])
     }
 
     /// The cache key of a request body given as JSON (a `/v1/chat/completions` call).
-    public static func key(of body: [String: JSONValue]) -> String {
+    package static func key(of body: [String: JSONValue]) -> String {
         var body = body
         for field in ["stream", "stream_options", "cache"] { body[field] = nil }
         return JSONValue.object(body).canonicalText
@@ -58,7 +58,7 @@ public struct CachingChatBackend: ChatBackend {
 
 extension ChatCompletion {
     /// A task's answer as a `chat.completion`.
-    public init(_ result: TaskResult) {
+    package init(_ result: TaskResult) {
         self.init(
             id: "chatcmpl-" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""),
             created: Int(Date().timeIntervalSince1970),

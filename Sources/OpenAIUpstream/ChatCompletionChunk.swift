@@ -4,20 +4,20 @@ import PromptlineCore
 ///
 /// With `stream_options.include_usage`, the last chunk before `[DONE]` has no choices and
 /// carries the `usage`.
-public struct ChatCompletionChunk: Sendable, Codable, Hashable {
-    public struct Choice: Sendable, Codable, Hashable {
-        public var index: Int?
-        public var delta: Delta
+package struct ChatCompletionChunk: Sendable, Codable, Hashable {
+    package struct Choice: Sendable, Codable, Hashable {
+        package var index: Int?
+        package var delta: Delta
         /// Set on the choice's last content chunk.
-        public var finishReason: String?
+        package var finishReason: String?
 
-        public init(index: Int? = 0, delta: Delta, finishReason: String? = nil) {
+        package init(index: Int? = 0, delta: Delta, finishReason: String? = nil) {
             self.index = index
             self.delta = delta
             self.finishReason = finishReason
         }
 
-        public init(from decoder: any Decoder) throws {
+        package init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             index = try container.decodeIfPresent(Int.self, forKey: .index)
             delta = try container.decodeIfPresent(Delta.self, forKey: .delta) ?? Delta()
@@ -31,24 +31,24 @@ public struct ChatCompletionChunk: Sendable, Codable, Hashable {
     }
 
     /// What one chunk adds to the message.
-    public struct Delta: Sendable, Codable, Hashable {
-        public var role: String?
-        public var content: String?
+    package struct Delta: Sendable, Codable, Hashable {
+        package var role: String?
+        package var content: String?
 
-        public init(role: String? = nil, content: String? = nil) {
+        package init(role: String? = nil, content: String? = nil) {
             self.role = role
             self.content = content
         }
     }
 
-    public var id: String?
-    public var object: String?
-    public var created: Int?
-    public var model: String?
-    public var choices: [Choice]
-    public var usage: TokenUsage?
+    package var id: String?
+    package var object: String?
+    package var created: Int?
+    package var model: String?
+    package var choices: [Choice]
+    package var usage: TokenUsage?
 
-    public init(
+    package init(
         id: String? = nil, object: String? = "chat.completion.chunk", created: Int? = nil, model: String? = nil,
         choices: [Choice], usage: TokenUsage? = nil
     ) {
@@ -60,7 +60,7 @@ public struct ChatCompletionChunk: Sendable, Codable, Hashable {
         self.usage = usage
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         id = try container.decodeIfPresent(String.self, forKey: .id)
         object = try container.decodeIfPresent(String.self, forKey: .object)

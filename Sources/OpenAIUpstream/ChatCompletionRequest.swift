@@ -3,13 +3,13 @@ import PromptlineCore
 /// The body of `POST /chat/completions`, as OpenAI's API takes it.
 ///
 /// Only the fields Promptline uses; decoding ignores the others.
-public struct ChatCompletionRequest: Sendable, Codable, Hashable {
+package struct ChatCompletionRequest: Sendable, Codable, Hashable {
     /// `stream_options`: what a streamed answer carries besides its tokens.
-    public struct StreamOptions: Sendable, Codable, Hashable {
+    package struct StreamOptions: Sendable, Codable, Hashable {
         /// Send a last chunk with the token usage.
-        public var includeUsage: Bool?
+        package var includeUsage: Bool?
 
-        public init(includeUsage: Bool? = nil) {
+        package init(includeUsage: Bool? = nil) {
             self.includeUsage = includeUsage
         }
 
@@ -18,16 +18,16 @@ public struct ChatCompletionRequest: Sendable, Codable, Hashable {
         }
     }
 
-    public var model: String
-    public var messages: [ChatMessage]
-    public var maxTokens: Int?
-    public var temperature: Double?
-    public var stream: Bool?
-    public var streamOptions: StreamOptions?
+    package var model: String
+    package var messages: [ChatMessage]
+    package var maxTokens: Int?
+    package var temperature: Double?
+    package var stream: Bool?
+    package var streamOptions: StreamOptions?
     /// Every other parameter, sent as given; the fields above win over a namesake here.
-    public var parameters: [String: JSONValue]
+    package var parameters: [String: JSONValue]
 
-    public init(
+    package init(
         model: String, messages: [ChatMessage], maxTokens: Int? = nil, temperature: Double? = nil,
         stream: Bool? = nil, streamOptions: StreamOptions? = nil, parameters: [String: JSONValue] = [:]
     ) {
@@ -41,7 +41,7 @@ public struct ChatCompletionRequest: Sendable, Codable, Hashable {
     }
 
     /// The body that sends a task's request, streamed (asking for the usage at the end) or not.
-    public init(_ request: ChatRequest, stream: Bool) {
+    package init(_ request: ChatRequest, stream: Bool) {
         self.init(
             model: request.model, messages: request.messages, maxTokens: request.maxTokens,
             temperature: request.temperature, stream: stream ? true : nil,
@@ -50,7 +50,7 @@ public struct ChatCompletionRequest: Sendable, Codable, Hashable {
         )
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         model = try container.decode(String.self, forKey: .model)
         messages = try container.decode([ChatMessage].self, forKey: .messages)
@@ -63,12 +63,12 @@ public struct ChatCompletionRequest: Sendable, Codable, Hashable {
         self.parameters = parameters
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         try json.encode(to: encoder)
     }
 
     /// The body as JSON: the named fields, and ``parameters`` except their namesakes.
-    public var json: JSONValue {
+    package var json: JSONValue {
         var body = parameters
         for key in CodingKeys.allCases { body[key.rawValue] = nil }
         body["model"] = .string(model)

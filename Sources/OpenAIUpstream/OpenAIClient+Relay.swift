@@ -3,20 +3,20 @@ import NIOHTTP1
 import PromptlineCore
 
 /// An upstream's answer to a call relayed as is, for Promptline's own OpenAI-compatible API.
-public struct RelayedResponse: Sendable {
-    public enum Body: Sendable {
+package struct RelayedResponse: Sendable {
+    package enum Body: Sendable {
         /// The whole body, read.
         case whole(ByteBuffer)
         /// A `text/event-stream` still arriving; read it with ``OpenAIClient/relayEvents(of:write:)``.
         case events(UpstreamBody)
     }
 
-    public var status: Int
+    package var status: Int
     /// The upstream's `content-type`.
-    public var contentType: String?
-    public var body: Body
+    package var contentType: String?
+    package var body: Body
     /// The failure an error status stands for, classified (rate limit, its wait, …); `nil` on success.
-    public var failure: UpstreamError?
+    package var failure: UpstreamError?
 }
 
 extension OpenAIClient {
@@ -25,7 +25,7 @@ extension OpenAIClient {
     /// else is read whole, within the timeout.
     ///
     /// - Throws: ``UpstreamError`` when no answer came (connection failed, timed out).
-    public func relay(_ method: HTTPMethod, path: String, body: ByteBuffer?, streaming: Bool) async throws -> RelayedResponse {
+    package func relay(_ method: HTTPMethod, path: String, body: ByteBuffer?, streaming: Bool) async throws -> RelayedResponse {
         let start = ContinuousClock.now
         do {
             let response = try await send(method, path: path, streaming: streaming, body: body, timeout: configuration.timeout)
@@ -67,7 +67,7 @@ extension OpenAIClient {
     /// - Throws: ``UpstreamError`` `.timedOut` when no event arrives within the timeout, and
     ///   `.incompleteStream` when the stream ends before `[DONE]`; what was relayed until then
     ///   stays relayed. Errors thrown by `write` (the client went away) end the relay.
-    public func relayEvents(of body: UpstreamBody, write: (ByteBuffer) async throws -> Void) async throws {
+    package func relayEvents(of body: UpstreamBody, write: (ByteBuffer) async throws -> Void) async throws {
         do {
             try await forwardEvents(of: body, write: write)
         } catch let error as UpstreamError {

@@ -18,25 +18,25 @@ import Synchronization
 /// A call streams the answer by default (`stream: true`), reporting progress per token,
 /// and succeeds only with a whole answer. Every failure is thrown as an ``UpstreamError``
 /// whose message names the cause and never contains the API key.
-public final class OpenAIClient: ChatBackend {
+package final class OpenAIClient: ChatBackend {
     /// How the client reaches the upstream.
-    public struct Configuration: Sendable {
+    package struct Configuration: Sendable {
         /// The API's base URL; the client posts to `{baseURL}/chat/completions`.
-        public var baseURL: String
+        package var baseURL: String
         /// Sent as `Authorization: Bearer …` when set. Never logged or shown.
-        public var apiKey: String?
+        package var apiKey: String?
         /// How long the upstream may keep us waiting: for a whole call that is not streamed,
         /// for the first token of a streamed one, and between two streamed tokens.
-        public var timeout: Duration
+        package var timeout: Duration
         /// The longest a streamed call may run while tokens keep coming; `nil` for no limit
         /// beyond ``timeout`` per gap. (Set it to ``timeout`` to bound every call as a whole.)
-        public var maximumStreamDuration: Duration?
+        package var maximumStreamDuration: Duration?
         /// Ask for the answer as a stream of server-sent events.
-        public var streaming: Bool
+        package var streaming: Bool
         /// Connections per upstream host. Calls beyond it wait for a free connection, and
         /// that wait counts against ``timeout``: set it to at least the number of workers.
-        public var maxConnections: Int
-        public init(
+        package var maxConnections: Int
+        package init(
             baseURL: String = "https://api.openai.com/v1",
             apiKey: String? = nil,
             timeout: Duration = .seconds(30),
@@ -53,7 +53,7 @@ public final class OpenAIClient: ChatBackend {
         }
 
         /// What is wrong with this configuration, one line per problem; empty when it is usable.
-        public func validate() -> [String] {
+        package func validate() -> [String] {
             var problems: [String] = []
             if UpstreamOrigin(baseURL) != nil, let url = URL(string: baseURL) {
                 if url.user != nil || url.password != nil {
@@ -84,7 +84,7 @@ public final class OpenAIClient: ChatBackend {
     /// The most bytes read of an error response's body.
     static let maximumErrorBodyBytes = 64 << 10
 
-    public let configuration: Configuration
+    package let configuration: Configuration
     /// The connections, or why there can be none (every call then fails with that error).
     let pool: Result<UpstreamConnectionPool, UpstreamError>
     private let logger: Logger
@@ -97,7 +97,7 @@ public final class OpenAIClient: ChatBackend {
 
     /// Creates a client with its own connection pool, sized by the configuration.
     /// `metricsFactory` receives each call's duration and each failure's class.
-    public init(
+    package init(
         configuration: Configuration,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "promptline.upstream"),
@@ -140,7 +140,7 @@ public final class OpenAIClient: ChatBackend {
     }
 
     /// Closes the idle connections and refuses new calls. Calls in flight finish or fail.
-    public func shutdown() async throws {
+    package func shutdown() async throws {
         try? pool.get().shutdown()
     }
 
@@ -170,7 +170,7 @@ public final class OpenAIClient: ChatBackend {
         UpstreamError(.invalidResponse, message: "answer from \(endpoint) larger than \(limit >= 1 << 20 ? "\(limit >> 20) MiB" : "\(limit >> 10) KiB")")
     }
 
-    public func complete(_ request: ChatRequest, progress: @escaping @Sendable (Int) -> Void) async throws -> TaskResult {
+    package func complete(_ request: ChatRequest, progress: @escaping @Sendable (Int) -> Void) async throws -> TaskResult {
         guard request.temperature.isFinite else {
             throw UpstreamError(.invalidResponse, message: "the request could not be encoded as JSON: its temperature is not a number")
         }
@@ -304,13 +304,13 @@ public final class OpenAIClient: ChatBackend {
 }
 
 extension OpenAIClient.Configuration: CustomStringConvertible, CustomReflectable {
-    public var description: String {
+    package var description: String {
         "OpenAIClient.Configuration(baseURL: \(baseURL), apiKey: \(apiKey == nil ? "none" : "set"), "
             + "timeout: \(timeout), streaming: \(streaming), maxConnections: \(maxConnections))"
     }
 
     /// Shows whether a key is set, never the key.
-    public var customMirror: Mirror {
+    package var customMirror: Mirror {
         Mirror(
             self,
             children: [

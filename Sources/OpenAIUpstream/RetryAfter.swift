@@ -8,10 +8,10 @@ import NIOHTTP1
 /// and `x-ratelimit-reset-tokens` (Go durations such as `1s`, `6m0s`, `20ms`, `1h2m3.5s`).
 /// Those two are sent on every response; they mean "wait" only when the call was refused
 /// for the rate limit.
-public enum RetryAfter {
+package enum RetryAfter {
     /// The wait the headers ask for, or `nil` when they ask for none (or say it unreadably).
     /// A date in the past is a wait of zero.
-    public static func parse(headers: HTTPHeaders, status: Int, now: Date = Date()) -> Duration? {
+    package static func parse(headers: HTTPHeaders, status: Int, now: Date = Date()) -> Duration? {
         if let value = headers.first(name: "retry-after-ms"), let wait = decimal(value[...], unitNanoseconds: 1_000_000) {
             return wait
         }

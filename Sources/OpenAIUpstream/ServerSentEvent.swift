@@ -1,16 +1,16 @@
 import NIOCore
 
 /// One event of a `text/event-stream` body.
-public struct ServerSentEvent: Sendable, Hashable {
+package struct ServerSentEvent: Sendable, Hashable {
     /// The `event:` field; `nil` for the default type (`message`).
-    public var event: String?
+    package var event: String?
     /// The `data:` lines of the event, joined with `"\n"`.
-    public var data: String
+    package var data: String
     /// The last event id seen on the stream when this event was dispatched (the SSE
     /// "last event ID": it carries over to later events until an `id:` field changes it).
-    public var id: String?
+    package var id: String?
 
-    public init(event: String? = nil, data: String, id: String? = nil) {
+    package init(event: String? = nil, data: String, id: String? = nil) {
         self.event = event
         self.data = data
         self.id = id
@@ -22,7 +22,7 @@ extension ServerSentEvent {
     /// `data`, then the blank line that dispatches it), for relaying a stream.
     ///
     /// Line breaks inside `event` and `id` cannot be represented and are dropped.
-    public func write(into buffer: inout ByteBuffer) {
+    package func write(into buffer: inout ByteBuffer) {
         if let event {
             buffer.writeStaticString("event: ")
             buffer.writeString(event.filter { $0 != "\n" && $0 != "\r" && $0 != "\r\n" })

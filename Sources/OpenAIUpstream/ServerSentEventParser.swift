@@ -16,21 +16,21 @@ import NIOCore
 ///
 /// Unlike a browser, ``finish()`` dispatches an event the stream ended in without its
 /// final blank line, so that a server's last event is not lost.
-public struct ServerSentEventParser: Sendable {
+package struct ServerSentEventParser: Sendable {
     /// A stream the parser refuses.
-    public struct Error: Swift.Error, Sendable, Hashable, CustomStringConvertible {
+    package struct Error: Swift.Error, Sendable, Hashable, CustomStringConvertible {
         /// The limit that was exceeded, in bytes.
-        public var limit: Int
+        package var limit: Int
 
-        public var description: String {
+        package var description: String {
             "server-sent event larger than \(limit) bytes"
         }
     }
 
     /// The most bytes one event (its current line and its data so far) may take.
-    public let maximumEventSize: Int
+    package let maximumEventSize: Int
     /// The reconnection time the stream asked for (`retry:`), if it did.
-    public private(set) var reconnectionTime: Duration?
+    package private(set) var reconnectionTime: Duration?
 
     /// The start of a line that continues in the next piece.
     private var partialLine: [UInt8] = []
@@ -44,19 +44,19 @@ public struct ServerSentEventParser: Sendable {
     private var atStreamStart = true
 
     /// - Parameter maximumEventSize: the most bytes one event may take (default 8 MiB).
-    public init(maximumEventSize: Int = 8 << 20) {
+    package init(maximumEventSize: Int = 8 << 20) {
         self.maximumEventSize = maximumEventSize
     }
 
     /// Parses the next piece of the stream and answers the events it completes.
     /// - Throws: ``Error`` when an event grows beyond ``maximumEventSize``.
-    public mutating func feed(_ buffer: ByteBuffer) throws -> [ServerSentEvent] {
+    package mutating func feed(_ buffer: ByteBuffer) throws -> [ServerSentEvent] {
         try buffer.withUnsafeReadableBytes { try self.parse($0) }
     }
 
     /// Parses the next piece of the stream and answers the events it completes.
     /// - Throws: ``Error`` when an event grows beyond ``maximumEventSize``.
-    public mutating func feed<Bytes: Sequence>(_ bytes: Bytes) throws -> [ServerSentEvent] where Bytes.Element == UInt8 {
+    package mutating func feed<Bytes: Sequence>(_ bytes: Bytes) throws -> [ServerSentEvent] where Bytes.Element == UInt8 {
         if let events = try bytes.withContiguousStorageIfAvailable({ try self.parse(UnsafeRawBufferPointer($0)) }) {
             return events
         }
@@ -65,7 +65,7 @@ public struct ServerSentEventParser: Sendable {
 
     /// Ends the stream: parses a last line without its line end and dispatches an event
     /// without its final blank line. The parser is then ready for a new stream.
-    public mutating func finish() -> [ServerSentEvent] {
+    package mutating func finish() -> [ServerSentEvent] {
         var events: [ServerSentEvent] = []
         if !partialLine.isEmpty {
             var line: [UInt8] = []

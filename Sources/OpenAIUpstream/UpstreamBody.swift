@@ -3,8 +3,8 @@ import NIOCore
 /// The body of an upstream's answer: read whole before the answer was handed over, or
 /// still arriving, in the pieces it arrives in. Reading a body that arrives to the end lets
 /// its connection serve another call; dropping it half-read closes the connection.
-public struct UpstreamBody: AsyncSequence, Sendable {
-    public typealias Element = ByteBuffer
+package struct UpstreamBody: AsyncSequence, Sendable {
+    package typealias Element = ByteBuffer
 
     enum Storage: Sendable {
         case whole(ByteBuffer)
@@ -13,18 +13,18 @@ public struct UpstreamBody: AsyncSequence, Sendable {
 
     let storage: Storage
 
-    public func makeAsyncIterator() -> AsyncIterator {
+    package func makeAsyncIterator() -> AsyncIterator {
         switch storage {
         case .whole(let body): AsyncIterator(whole: body.readableBytes > 0 ? body : nil, arriving: nil)
         case .arriving(let stream): AsyncIterator(whole: nil, arriving: stream.makeAsyncIterator())
         }
     }
 
-    public struct AsyncIterator: AsyncIteratorProtocol {
+    package struct AsyncIterator: AsyncIteratorProtocol {
         var whole: ByteBuffer?
         var arriving: AsyncThrowingStream<ByteBuffer, any Error>.AsyncIterator?
 
-        public mutating func next() async throws -> ByteBuffer? {
+        package mutating func next() async throws -> ByteBuffer? {
             if arriving != nil { return try await arriving!.next() }
             defer { whole = nil }
             return whole
@@ -32,7 +32,7 @@ public struct UpstreamBody: AsyncSequence, Sendable {
     }
 
     /// The whole body, refused when it is or grows past `limit` bytes.
-    public func collect(upTo limit: Int) async throws -> ByteBuffer {
+    package func collect(upTo limit: Int) async throws -> ByteBuffer {
         if case .whole(let body) = storage {
             guard body.readableBytes <= limit else { throw NIOTooManyBytesError(maxBytes: limit) }
             return body

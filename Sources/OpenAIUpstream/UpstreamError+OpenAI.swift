@@ -65,7 +65,7 @@ extension UpstreamError {
 
     /// A failure to reach the upstream or to read its answer (also used by the command-line
     /// client for a Promptline server).
-    public static func transport(_ error: any Error, endpoint: String) -> UpstreamError {
+    package static func transport(_ error: any Error, endpoint: String) -> UpstreamError {
         if let error = error as? UpstreamError { return error }
         if let error = error as? HTTPClientError {
             switch error {

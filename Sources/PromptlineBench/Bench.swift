@@ -6,73 +6,73 @@ import PromptlineCore
 /// `promptline bench`: starts a mock upstream and Promptline servers as subprocesses on
 /// loopback, drives them, and measures the figures of docs/performance.md. Every figure is the
 /// median of several runs.
-public struct Bench: Sendable {
+package struct Bench: Sendable {
     /// What to measure and how hard.
-    public struct Configuration: Sendable {
+    package struct Configuration: Sendable {
         /// The `promptline` executable to start.
-        public var executable: String
-        public var runs = 3
-        public var intakePrompts = 50_000
-        public var batchSize = 100
-        public var intakeClients = 8
-        public var drainTasks = 20_000
-        public var drainWorkers = 64
-        public var concurrencyWorkers = 1_000
-        public var concurrencyLatency: Duration = .seconds(1)
-        public var concurrencyTasks = 10_000
+        package var executable: String
+        package var runs = 3
+        package var intakePrompts = 50_000
+        package var batchSize = 100
+        package var intakeClients = 8
+        package var drainTasks = 20_000
+        package var drainWorkers = 64
+        package var concurrencyWorkers = 1_000
+        package var concurrencyLatency: Duration = .seconds(1)
+        package var concurrencyTasks = 10_000
         /// Chat completions per second offered to each path of the proxy scenario.
-        public var proxyRate = 1_000
+        package var proxyRate = 1_000
         /// How long each path of the proxy scenario is measured per run, after its warm-up.
-        public var proxyDuration: Duration = .seconds(10)
-        public var proxyWarmup: Duration = .seconds(2)
+        package var proxyDuration: Duration = .seconds(10)
+        package var proxyWarmup: Duration = .seconds(2)
         /// How long one path has the schedule before the other takes over.
-        public var proxySlice: Duration = .seconds(1)
-        public var scenarios: Set<Scenario> = Set(Scenario.allCases)
+        package var proxySlice: Duration = .seconds(1)
+        package var scenarios: Set<Scenario> = Set(Scenario.allCases)
         /// Where the servers keep their tasks.
-        public var store: Store = .embedded
+        package var store: Store = .embedded
         /// The Redis to use with the Redis store; `nil` starts a private `redis-server`
         /// (append-only file, fsync every second) for the run.
-        public var redisURL: String?
+        package var redisURL: String?
 
-        public init(executable: String) {
+        package init(executable: String) {
             self.executable = executable
         }
     }
 
-    public enum Scenario: String, CaseIterable, Sendable {
+    package enum Scenario: String, CaseIterable, Sendable {
         case intake, drain, concurrency, proxy
     }
 
-    public enum Store: String, CaseIterable, Sendable {
+    package enum Store: String, CaseIterable, Sendable {
         case embedded, redis
     }
 
     /// One measured figure.
-    public struct Figure: Sendable, Encodable {
-        public var name: String
-        public var unit: String
-        public var runs: [Double]
+    package struct Figure: Sendable, Encodable {
+        package var name: String
+        package var unit: String
+        package var runs: [Double]
         /// The figure to reach, when there is one.
-        public var target: Double?
+        package var target: Double?
         /// Whether reaching means being at or above the target (or at or below it).
-        public var higherIsBetter = true
-        public var setup: String
+        package var higherIsBetter = true
+        package var setup: String
         /// Decimals to print the figure with.
-        public var decimals = 1
+        package var decimals = 1
         /// Set when something makes this figure, or those beside it, untrustworthy; printed
         /// loudly under the table.
-        public var alarm: String?
-        public var median: Double {
+        package var alarm: String?
+        package var median: Double {
             let sorted = runs.sorted()
             guard !sorted.isEmpty else { return 0 }
             return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
         }
-        public var meetsTarget: Bool? {
+        package var meetsTarget: Bool? {
             target.map { higherIsBetter ? median >= $0 : median <= $0 }
         }
 
         enum CodingKeys: String, CodingKey { case name, unit, runs, median, target, meetsTarget = "meets_target", setup, alarm }
-        public func encode(to encoder: any Encoder) throws {
+        package func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(name, forKey: .name)
             try c.encode(unit, forKey: .unit)
@@ -89,7 +89,7 @@ public struct Bench: Sendable {
     let http: HTTPClient
     let workDirectory: String
 
-    public init(configuration: Configuration) {
+    package init(configuration: Configuration) {
         self.configuration = configuration
         var pool = HTTPClient.Configuration.ConnectionPool()
         pool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
@@ -98,7 +98,7 @@ public struct Bench: Sendable {
     }
 
     /// Runs the scenarios and answers their figures; `progress` hears what is going on.
-    public func run(progress: @Sendable (String) -> Void) async throws -> [Figure] {
+    package func run(progress: @Sendable (String) -> Void) async throws -> [Figure] {
         try FileManager.default.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: workDirectory) }
         var figures: [Figure] = []

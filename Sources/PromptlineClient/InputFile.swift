@@ -14,14 +14,14 @@ import PromptlineCore
 ///
 /// Lines holding only spaces or tabs are skipped; line numbers still count them, so a
 /// number names the line an editor shows. `custom_id`s must be unique.
-public struct InputFile: Sendable {
-    public var lines: [InputLine]
+package struct InputFile: Sendable {
+    package var lines: [InputLine]
     /// Fields of Batch API bodies that `/api/tasks` does not carry (`top_p`, `response_format`,
     /// …), each with the number of lines that set it. They are left out of the submission.
-    public var ignoredFields: [String: Int]
+    package var ignoredFields: [String: Int]
 
     /// Reads a whole file. Throws an ``InputError`` naming the first line at fault.
-    public init(_ data: Data) throws(InputError) {
+    package init(_ data: Data) throws(InputError) {
         var lines: [InputLine] = []
         var ignoredFields: [String: Int] = [:]
         var firstLineOfID: [String: Int] = [:]

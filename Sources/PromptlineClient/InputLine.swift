@@ -2,17 +2,17 @@ import PromptlineCore
 
 /// One prompt read from an input file, ready to be sent as an entry of `prompts` in
 /// `POST /api/tasks`.
-public struct InputLine: Sendable, Hashable {
+package struct InputLine: Sendable, Hashable {
     /// The line's number in the file, counting from 1 (blank lines included).
-    public var number: Int
+    package var number: Int
     /// The caller's name for this prompt (`custom_id` of a Batch API line or of a prompt
     /// object), repeated in its result line.
-    public var customID: String?
+    package var customID: String?
     /// The entry of `prompts`: a string, or an object with `prompt` or `messages` and the
     /// options the server takes per prompt.
-    public var prompt: JSONValue
+    package var prompt: JSONValue
 
-    public init(number: Int, customID: String? = nil, prompt: JSONValue) {
+    package init(number: Int, customID: String? = nil, prompt: JSONValue) {
         self.number = number
         self.customID = customID
         self.prompt = prompt

@@ -4,23 +4,23 @@ import PromptlineCore
 ///
 /// The rate counts from the first figures seen once every task has been read, so tasks
 /// finished before the wait began (an earlier run's) do not inflate it.
-public struct ProgressBar: Sendable {
-    public private(set) var progress: WaitProgress
+package struct ProgressBar: Sendable {
+    package private(set) var progress: WaitProgress
     private var origin: (instant: ContinuousClock.Instant, finished: Int)?
     private var now: ContinuousClock.Instant?
 
-    public init(total: Int) {
+    package init(total: Int) {
         progress = WaitProgress(total: total)
     }
 
-    public mutating func update(_ progress: WaitProgress, at now: ContinuousClock.Instant) {
+    package mutating func update(_ progress: WaitProgress, at now: ContinuousClock.Instant) {
         self.progress = progress
         self.now = now
         if origin == nil, progress.everyTaskRead { origin = (now, progress.finished) }
     }
 
     /// Tasks finished per second; `nil` until a second has passed.
-    public var rate: Double? {
+    package var rate: Double? {
         guard let origin, let now else { return nil }
         let seconds = (now - origin.instant).seconds
         guard seconds >= 1 else { return nil }
@@ -28,7 +28,7 @@ public struct ProgressBar: Sendable {
     }
 
     /// Seconds until every task is finished at the current rate; `nil` while unknown.
-    public var secondsLeft: Double? {
+    package var secondsLeft: Double? {
         guard let rate, rate > 0 else { return nil }
         return Double(progress.total - progress.finished) / rate
     }
@@ -38,7 +38,7 @@ public struct ProgressBar: Sendable {
     }
 
     /// `[██████░░░░░░░░░░░░░░] 312/1000  31%  3 failed  41.2/s  ETA 17s`
-    public func bar(width: Int = 20) -> String {
+    package func bar(width: Int = 20) -> String {
         let filled = progress.total == 0 ? width : progress.finished * width / progress.total
         var text = "[" + String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled) + "]"
         text += " \(progress.finished)/\(progress.total) \(String(percent).leftPadded(to: 3))%"
@@ -51,7 +51,7 @@ public struct ProgressBar: Sendable {
     }
 
     /// `312 of 1000 tasks finished (31%), 3 failed, 41.2 tasks/s, about 17s left`
-    public var sentence: String {
+    package var sentence: String {
         var parts = ["\(progress.finished) of \(progress.total) tasks finished (\(percent)%)"]
         if progress.failed > 0 { parts.append("\(progress.failed) failed") }
         if let rate { parts.append(Self.decimal(rate) + " tasks/s") }

@@ -12,27 +12,27 @@ import Darwin
 ///
 /// Standard output is left to results, so that `promptline submit f --wait > out.jsonl`
 /// shows progress and writes clean JSONL.
-public struct ProgressDisplay: Sendable {
-    public enum Mode: Sendable {
+package struct ProgressDisplay: Sendable {
+    package enum Mode: Sendable {
         case terminal
         case log
         case quiet
     }
 
-    public let mode: Mode
+    package let mode: Mode
     /// The least time between two redraws on a terminal, and between two lines in a log.
-    public var redrawInterval: Duration = .milliseconds(100)
-    public var logInterval: Duration = .seconds(5)
+    package var redrawInterval: Duration = .milliseconds(100)
+    package var logInterval: Duration = .seconds(5)
     private var lastShown: ContinuousClock.Instant?
     /// A redrawn line is on the terminal, not yet ended by a newline.
     private var lineOpen = false
 
-    public init(mode: Mode) {
+    package init(mode: Mode) {
         self.mode = mode
     }
 
     /// `.terminal` when standard error is a terminal (and `TERM` is not `dumb`), else `.log`.
-    public static func standardError(quiet: Bool) -> ProgressDisplay {
+    package static func standardError(quiet: Bool) -> ProgressDisplay {
         if quiet { return ProgressDisplay(mode: .quiet) }
         let dumb = ProcessInfo.processInfo.environment["TERM"] == "dumb"
         return ProgressDisplay(mode: isatty(STDERR_FILENO) != 0 && !dumb ? .terminal : .log)
@@ -40,7 +40,7 @@ public struct ProgressDisplay: Sendable {
 
     /// Shows `line` on a terminal or `sentence` in a log, unless the last showing was too
     /// recent; `force` shows it anyway (the last figures).
-    public mutating func show(line: @autoclosure () -> String, sentence: @autoclosure () -> String, force: Bool = false) {
+    package mutating func show(line: @autoclosure () -> String, sentence: @autoclosure () -> String, force: Bool = false) {
         let now = ContinuousClock.now
         switch mode {
         case .quiet:
@@ -58,14 +58,14 @@ public struct ProgressDisplay: Sendable {
 
     /// A line of its own, in place of the redrawn line (which the next ``show`` draws again,
     /// below it).
-    public mutating func note(_ text: String) {
+    package mutating func note(_ text: String) {
         guard mode != .quiet else { return }
         write((lineOpen ? "\r\u{1B}[K" : "") + text + "\n")
         lineOpen = false
     }
 
     /// Keeps the redrawn line as it stands, so that what is written next starts below it.
-    public mutating func end() {
+    package mutating func end() {
         if lineOpen { write("\n") }
         lineOpen = false
     }

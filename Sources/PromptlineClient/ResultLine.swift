@@ -1,17 +1,17 @@
 import PromptlineCore
 
 /// One line of a results file: what became of one input line.
-public struct ResultLine: Sendable, Hashable {
+package struct ResultLine: Sendable, Hashable {
     /// The input line's number, counting from 1.
-    public var line: Int
-    public var customID: String?
-    public var taskID: String
+    package var line: Int
+    package var customID: String?
+    package var taskID: String
     /// `completed`, `error`, `cancelled` or `not_found`.
-    public var status: String
-    public var result: String?
-    public var error: String?
+    package var status: String
+    package var result: String?
+    package var error: String?
 
-    public init(line: Int, customID: String? = nil, taskID: String, status: String, result: String? = nil, error: String? = nil) {
+    package init(line: Int, customID: String? = nil, taskID: String, status: String, result: String? = nil, error: String? = nil) {
         self.line = line
         self.customID = customID
         self.taskID = taskID
@@ -21,7 +21,7 @@ public struct ResultLine: Sendable, Hashable {
     }
 
     /// One result line per input line, in input order.
-    public static func lines(for input: [InputLine], taskIDs: [String], summaries: [String: TaskSummary]) -> [ResultLine] {
+    package static func lines(for input: [InputLine], taskIDs: [String], summaries: [String: TaskSummary]) -> [ResultLine] {
         zip(input, taskIDs).map { line, id in
             let summary = summaries[id] ?? TaskSummary(status: "not_found")
             return ResultLine(
@@ -32,7 +32,7 @@ public struct ResultLine: Sendable, Hashable {
 
     /// The line as compact JSON, without a newline, keys in a fixed order. `custom_id` is
     /// there when the input line had one; `result` and `error` are always there, `null` when empty.
-    public var json: String {
+    package var json: String {
         func text(_ value: String?) -> String {
             value.map { JSONValue.string($0).canonicalText } ?? "null"
         }

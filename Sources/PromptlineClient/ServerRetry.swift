@@ -7,15 +7,15 @@ import PromptlineCore
 /// it only asks for patience (a per-key limit on tasks in flight, say). Other failures that
 /// may pass (unreachable, 408, 5xx, a 503 with its `Retry-After`) are retried after the
 /// wait asked for or an exponential backoff, up to ``retries`` times in a row.
-public struct ServerRetry: Sendable {
+package struct ServerRetry: Sendable {
     /// Failures other than 429 in a row that are retried; the next one is thrown.
-    public var retries: Int
+    package var retries: Int
     /// Backoff when the server does not say how long to wait.
-    public var backoff: RetryPolicy
+    package var backoff: RetryPolicy
     /// The longest `Retry-After` honoured as it is; a longer one is cut to this.
-    public var longestWait: Duration
+    package var longestWait: Duration
 
-    public init(
+    package init(
         retries: Int = 8,
         backoff: RetryPolicy = RetryPolicy(baseDelay: .milliseconds(250), maxDelay: .seconds(15)),
         longestWait: Duration = .seconds(300)
@@ -27,7 +27,7 @@ public struct ServerRetry: Sendable {
 
     /// Runs `operation` until it succeeds or fails in a way that is not retried, then throws
     /// its error. `onRetry` is told of each retry, before its wait: the error and the wait.
-    public func run<T>(_ operation: () async throws -> T, onRetry: (TaskClientError, Duration) -> Void) async throws -> T {
+    package func run<T>(_ operation: () async throws -> T, onRetry: (TaskClientError, Duration) -> Void) async throws -> T {
         var attempt = 0
         var failures = 0
         while true {

@@ -7,20 +7,20 @@ import PromptlineCore
 /// Each chunk carries an idempotency key derived from its prompts, its place in the file
 /// and the run key, so a chunk sent again (a retry, or the same command run again after an
 /// interruption) answers the ids of the tasks it queued the first time and queues nothing.
-public struct SubmissionChunk: Sendable, Hashable {
+package struct SubmissionChunk: Sendable, Hashable {
     /// The chunk's place, counting from 0.
-    public var index: Int
+    package var index: Int
     /// Indexes into the lines the chunk was planned from.
-    public var lines: Range<Int>
-    public var idempotencyKey: String
+    package var lines: Range<Int>
+    package var idempotencyKey: String
     /// The JSON request body.
-    public var body: String
+    package var body: String
 
     /// Splits `lines` into chunks of at most `maxPrompts` prompts and, where prompts are
     /// long, about `maxBytes` bytes of body (a prompt larger than that goes alone).
     /// - Parameter runKey: mixed into every idempotency key; a new value queues the same
     ///   file again instead of finding the tasks of an earlier run.
-    public static func plan(_ lines: [InputLine], maxPrompts: Int, maxBytes: Int = 8 << 20, runKey: String = "") -> [SubmissionChunk] {
+    package static func plan(_ lines: [InputLine], maxPrompts: Int, maxBytes: Int = 8 << 20, runKey: String = "") -> [SubmissionChunk] {
         precondition(maxPrompts > 0, "a chunk holds at least one prompt")
         let texts = lines.map(\.prompt.canonicalText)
         var chunks: [SubmissionChunk] = []

@@ -1,9 +1,9 @@
 /// A chunk the server did not queue. The chunks before it are queued.
-public struct SubmitError: Error, Sendable, CustomStringConvertible {
-    public var cause: TaskClientError
+package struct SubmitError: Error, Sendable, CustomStringConvertible {
+    package var cause: TaskClientError
     /// Prompts queued by the chunks before this one.
-    public var queuedPrompts: Int
-    public var description: String
+    package var queuedPrompts: Int
+    package var description: String
 
     init(chunk: SubmissionChunk, of count: Int, lines: [InputLine], queued: Int, cause: TaskClientError) {
         let first = lines[chunk.lines.lowerBound].number

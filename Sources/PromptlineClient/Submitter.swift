@@ -1,17 +1,17 @@
 /// Submits an input file chunk by chunk, in order, riding out a busy or restarting server.
-public struct Submitter: Sendable {
+package struct Submitter: Sendable {
     /// What happened to a chunk, for a progress display.
-    public enum Event: Sendable {
+    package enum Event: Sendable {
         /// A chunk is queued; `duplicate` when an earlier run had queued it already.
         case submitted(SubmissionChunk, duplicate: Bool)
         /// A chunk failed for a reason that may pass, and is sent again after `wait`.
         case retrying(SubmissionChunk, TaskClientError, wait: Duration)
     }
 
-    public var client: TaskClient
-    public var retry: ServerRetry
+    package var client: TaskClient
+    package var retry: ServerRetry
 
-    public init(client: TaskClient, retry: ServerRetry = ServerRetry()) {
+    package init(client: TaskClient, retry: ServerRetry = ServerRetry()) {
         self.client = client
         self.retry = retry
     }
@@ -19,7 +19,7 @@ public struct Submitter: Sendable {
     /// Submits every chunk of `lines`; answers one task id per line, in order.
     /// - Throws: ``SubmitError`` for the first chunk the server did not queue; the chunks
     ///   before it stay queued.
-    public func submit(_ chunks: [SubmissionChunk], of lines: [InputLine], onEvent: (Event) -> Void) async throws -> [String] {
+    package func submit(_ chunks: [SubmissionChunk], of lines: [InputLine], onEvent: (Event) -> Void) async throws -> [String] {
         var ids: [String] = []
         ids.reserveCapacity(lines.count)
         for chunk in chunks {

@@ -9,19 +9,19 @@ import PromptlineCore
 ///
 /// Each method makes one request and throws a ``TaskClientError``; ``ServerRetry`` decides
 /// whether to make it again.
-public struct TaskClient: Sendable {
+package struct TaskClient: Sendable {
     /// Where the server is and how to call it.
-    public struct Configuration: Sendable {
+    package struct Configuration: Sendable {
         /// The server's base URL without a trailing slash, e.g. `http://127.0.0.1:8000`. A
         /// path (a server behind a proxy at `/promptline`) is kept.
-        public var server: String
+        package var server: String
         /// Sent as `Authorization: Bearer …` when set; never printed.
-        public var apiKey: String?
+        package var apiKey: String?
         /// The longest one request may take.
-        public var timeout: TimeAmount = .seconds(60)
+        package var timeout: TimeAmount = .seconds(60)
 
         /// - Throws: ``TaskClientError`` (`invalidURL`) unless `server` is an http or https URL with a host.
-        public init(server: String, apiKey: String? = nil) throws(TaskClientError) {
+        package init(server: String, apiKey: String? = nil) throws(TaskClientError) {
             guard let url = URL(string: server), ["http", "https"].contains(url.scheme?.lowercased()),
                   url.host?.isEmpty == false, url.query == nil
             else {
@@ -40,11 +40,11 @@ public struct TaskClient: Sendable {
         }
     }
 
-    public let configuration: Configuration
+    package let configuration: Configuration
     private let http: HTTPClient
 
     /// A client on an `HTTPClient` the caller owns and shuts down.
-    public init(configuration: Configuration, http: HTTPClient) {
+    package init(configuration: Configuration, http: HTTPClient) {
         self.configuration = configuration
         self.http = http
     }
@@ -53,7 +53,7 @@ public struct TaskClient: Sendable {
     /// returns or throws. The pool reports a refused connection at once (``ServerRetry``
     /// decides about trying again) and follows no redirect, which could carry the API key
     /// to another host.
-    public static func with<T>(_ configuration: Configuration, _ body: (TaskClient) async throws -> T) async throws -> T {
+    package static func with<T>(_ configuration: Configuration, _ body: (TaskClient) async throws -> T) async throws -> T {
         var pool = HTTPClient.Configuration.ConnectionPool()
         pool.retryConnectionEstablishment = false
         let http = HTTPClient(
@@ -73,12 +73,12 @@ public struct TaskClient: Sendable {
     }
 
     /// `POST /api/tasks` with a body built by ``SubmissionChunk``.
-    public func submit(body: String) async throws(TaskClientError) -> SubmitAnswer {
+    package func submit(body: String) async throws(TaskClientError) -> SubmitAnswer {
         try decode(SubmitAnswer.self, from: try await send(.POST, "/api/tasks", body: body))
     }
 
     /// `GET /api/tasks?task_ids=…`: the summary of each id (`not_found` for an unknown one).
-    public func summaries(ids: [String]) async throws(TaskClientError) -> [String: TaskSummary] {
+    package func summaries(ids: [String]) async throws(TaskClientError) -> [String: TaskSummary] {
         let list = ids.map(Self.escaped).joined(separator: ",")
         let answer = try decode([String: TaskSummary].self, from: try await send(.GET, "/api/tasks?task_ids=\(list)"))
         for id in ids where answer[id] == nil {
@@ -89,7 +89,7 @@ public struct TaskClient: Sendable {
 
     /// `GET /api/tasks/{id}`: one task in detail, and the JSON the server answered.
     /// An unknown or expired id throws a ``TaskClientError`` with status 404.
-    public func task(id: String) async throws(TaskClientError) -> (detail: TaskDetail, json: Data) {
+    package func task(id: String) async throws(TaskClientError) -> (detail: TaskDetail, json: Data) {
         let data = try await send(.GET, "/api/tasks/\(Self.escaped(id))")
         return (try decode(TaskDetail.self, from: data), data)
     }

@@ -1,8 +1,8 @@
 /// Why a request to a Promptline server failed.
 ///
 /// Its description names the cause and never carries the API key.
-public struct TaskClientError: Error, Sendable, Hashable, CustomStringConvertible {
-    public enum Code: Sendable, Hashable {
+package struct TaskClientError: Error, Sendable, Hashable, CustomStringConvertible {
+    package enum Code: Sendable, Hashable {
         /// The server could not be reached, the connection broke, or the request timed out.
         case unreachable
         /// The server answered with an HTTP error status.
@@ -13,13 +13,13 @@ public struct TaskClientError: Error, Sendable, Hashable, CustomStringConvertibl
         case invalidURL
     }
 
-    public var code: Code
+    package var code: Code
     /// What went wrong, for people; the server's `detail` for an error status.
-    public var message: String
+    package var message: String
     /// How long the server asked to wait before trying again (`Retry-After`), if it said.
-    public var retryAfter: Duration?
+    package var retryAfter: Duration?
 
-    public init(_ code: Code, message: String, retryAfter: Duration? = nil) {
+    package init(_ code: Code, message: String, retryAfter: Duration? = nil) {
         self.code = code
         self.message = message
         self.retryAfter = retryAfter
@@ -27,7 +27,7 @@ public struct TaskClientError: Error, Sendable, Hashable, CustomStringConvertibl
 
     /// Whether the same request may succeed later: the server unreachable, 408, 429 or 5xx.
     /// Submissions are safe to repeat because each carries an idempotency key.
-    public var isRetryable: Bool {
+    package var isRetryable: Bool {
         switch code {
         case .unreachable: true
         case .status(let status): status == 408 || status == 429 || status >= 500
@@ -35,7 +35,7 @@ public struct TaskClientError: Error, Sendable, Hashable, CustomStringConvertibl
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch code {
         case .unreachable, .invalidURL:
             message

@@ -3,7 +3,7 @@ import Foundation
 extension TaskDetail {
     /// The task for people: one field a line, each label in a column; a long result (or
     /// error) cut to its first `limit` characters and 20 lines unless `full`.
-    public func text(full: Bool = false, limit: Int = 1_000) -> String {
+    package func text(full: Bool = false, limit: Int = 1_000) -> String {
         var rows: [(String, String)] = []
         var statusText = status
         if let progress, !TaskSummary.finishedStatuses.contains(status) { statusText += " (\(progress)%)" }

@@ -2,12 +2,12 @@
 ///
 /// Every field but `id` and `status` may be missing, so that a server older or newer than
 /// this client still reads.
-public struct TaskDetail: Sendable, Hashable, Decodable {
+package struct TaskDetail: Sendable, Hashable, Decodable {
     /// Token counts the upstream reported.
-    public struct Usage: Sendable, Hashable, Decodable {
-        public var promptTokens: Int
-        public var completionTokens: Int
-        public var totalTokens: Int
+    package struct Usage: Sendable, Hashable, Decodable {
+        package var promptTokens: Int
+        package var completionTokens: Int
+        package var totalTokens: Int
 
         enum CodingKeys: String, CodingKey {
             case promptTokens = "prompt_tokens"
@@ -16,22 +16,22 @@ public struct TaskDetail: Sendable, Hashable, Decodable {
         }
     }
 
-    public var id: String
-    public var status: String
-    public var result: String?
-    public var error: String?
-    public var progress: String?
-    public var attempts: Int?
-    public var model: String?
-    public var priority: Int?
-    public var maxTokens: Int?
-    public var temperature: Double?
-    public var metadata: [String: String]?
-    public var usage: Usage?
+    package var id: String
+    package var status: String
+    package var result: String?
+    package var error: String?
+    package var progress: String?
+    package var attempts: Int?
+    package var model: String?
+    package var priority: Int?
+    package var maxTokens: Int?
+    package var temperature: Double?
+    package var metadata: [String: String]?
+    package var usage: Usage?
     /// ISO 8601 timestamps, as the server wrote them.
-    public var queuedAt: String?
-    public var startedAt: String?
-    public var finishedAt: String?
+    package var queuedAt: String?
+    package var startedAt: String?
+    package var finishedAt: String?
 
     enum CodingKeys: String, CodingKey {
         case id, status, result, error, progress, attempts, model, priority, temperature, metadata, usage

@@ -1,14 +1,14 @@
 /// Polls a server (`GET /api/tasks?task_ids=…`, a page of ids per request) until every task
 /// is finished: completed, error, cancelled or not_found.
-public struct TaskWaiter: Sendable {
-    public var client: TaskClient
-    public var retry: ServerRetry
+package struct TaskWaiter: Sendable {
+    package var client: TaskClient
+    package var retry: ServerRetry
     /// The pause between two rounds over the unfinished tasks.
-    public var pollInterval: Duration
+    package var pollInterval: Duration
     /// Ids per request.
-    public var pageSize: Int
+    package var pageSize: Int
 
-    public init(client: TaskClient, retry: ServerRetry = ServerRetry(), pollInterval: Duration = .milliseconds(500), pageSize: Int = 200) {
+    package init(client: TaskClient, retry: ServerRetry = ServerRetry(), pollInterval: Duration = .milliseconds(500), pageSize: Int = 200) {
         self.client = client
         self.retry = retry
         self.pollInterval = pollInterval
@@ -17,7 +17,7 @@ public struct TaskWaiter: Sendable {
 
     /// Waits for every task of `ids`; answers the summary of each. `onProgress` is told after
     /// every page, `onRetry` of each failed request that is made again.
-    public func wait(
+    package func wait(
         for ids: [String],
         onProgress: (WaitProgress) -> Void,
         onRetry: (TaskClientError, Duration) -> Void

@@ -1,15 +1,15 @@
 /// How far a wait has come.
-public struct WaitProgress: Sendable, Hashable {
-    public var total: Int
+package struct WaitProgress: Sendable, Hashable {
+    package var total: Int
     /// Tasks finished, failed ones included.
-    public var finished = 0
+    package var finished = 0
     /// Tasks that finished other than `completed`: error, cancelled or not_found.
-    public var failed = 0
+    package var failed = 0
     /// Whether every task has been read once. Until then, the figures grow with each page
     /// read, by tasks that may have finished long before, so they tell no rate.
-    public var everyTaskRead = false
+    package var everyTaskRead = false
 
-    public init(total: Int, finished: Int = 0, failed: Int = 0, everyTaskRead: Bool = true) {
+    package init(total: Int, finished: Int = 0, failed: Int = 0, everyTaskRead: Bool = true) {
         self.total = total
         self.finished = finished
         self.failed = failed

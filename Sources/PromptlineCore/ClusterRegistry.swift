@@ -2,16 +2,16 @@ import Foundation
 import Synchronization
 
 /// What one Promptline instance says about itself in its heartbeat.
-public struct InstanceReport: Sendable, Hashable, Codable {
-    public var id: String
-    public var workersBusy: Int
-    public var workersTotal: Int
-    public var tasksProcessed: Int
-    public var startedAt: Date
+package struct InstanceReport: Sendable, Hashable, Codable {
+    package var id: String
+    package var workersBusy: Int
+    package var workersTotal: Int
+    package var tasksProcessed: Int
+    package var startedAt: Date
     /// When the report was made.
-    public var lastSeen: Date
+    package var lastSeen: Date
 
-    public init(id: String, workersBusy: Int, workersTotal: Int, tasksProcessed: Int, startedAt: Date, lastSeen: Date) {
+    package init(id: String, workersBusy: Int, workersTotal: Int, tasksProcessed: Int, startedAt: Date, lastSeen: Date) {
         self.id = id
         self.workersBusy = workersBusy
         self.workersTotal = workersTotal
@@ -22,7 +22,7 @@ public struct InstanceReport: Sendable, Hashable, Codable {
 }
 
 /// Where instances report that they are alive, and where anyone can see which are.
-public protocol ClusterRegistry: Sendable {
+package protocol ClusterRegistry: Sendable {
     /// Records `report`; an instance that stops beating for `staleAfter` counts as gone.
     func beat(_ report: InstanceReport, staleAfter: Duration) async throws
     /// Removes an instance at once (a clean shutdown).
@@ -32,20 +32,20 @@ public protocol ClusterRegistry: Sendable {
 }
 
 /// The registry of a single instance (the embedded store): it knows only itself.
-public final class LocalClusterRegistry: ClusterRegistry {
+package final class LocalClusterRegistry: ClusterRegistry {
     private let reports = Mutex<[String: (InstanceReport, Date)]>([:])
 
-    public init() {}
+    package init() {}
 
-    public func beat(_ report: InstanceReport, staleAfter: Duration) async throws {
+    package func beat(_ report: InstanceReport, staleAfter: Duration) async throws {
         reports.withLock { $0[report.id] = (report, report.lastSeen.addingTimeInterval(staleAfter.seconds)) }
     }
 
-    public func leave(id: String) async throws {
+    package func leave(id: String) async throws {
         reports.withLock { _ = $0.removeValue(forKey: id) }
     }
 
-    public func instances() async throws -> [InstanceReport] {
+    package func instances() async throws -> [InstanceReport] {
         let now = Date()
         return reports.withLock { $0.values.filter { $0.1 > now }.map(\.0) }.sorted { $0.startedAt < $1.startedAt }
     }

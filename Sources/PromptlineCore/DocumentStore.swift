@@ -2,16 +2,16 @@ import Foundation
 
 /// A record kept beside the tasks: an uploaded file, a batch. Its body is opaque bytes
 /// (JSON, or a file's content); its version counts the replacements since it was made.
-public struct StoredDocument: Sendable, Hashable {
+package struct StoredDocument: Sendable, Hashable {
     /// What kind of record it is ("files", "batches", …); ids are unique within a collection.
-    public var collection: String
-    public var id: String
-    public var body: Data
+    package var collection: String
+    package var id: String
+    package var body: Data
     /// 1 when inserted, one more on every replacement.
-    public var version: Int
-    public var createdAt: Date
+    package var version: Int
+    package var createdAt: Date
 
-    public init(collection: String, id: String, body: Data, version: Int, createdAt: Date) {
+    package init(collection: String, id: String, body: Data, version: Int, createdAt: Date) {
         self.collection = collection
         self.id = id
         self.body = body
@@ -26,7 +26,7 @@ public struct StoredDocument: Sendable, Hashable {
 /// A replacement names the version it read, so two instances that change the same record
 /// at once cannot lose each other's change: the second one is told, reads again and
 /// decides again.
-public protocol DocumentStore: Sendable {
+package protocol DocumentStore: Sendable {
     /// Stores a new document (version 1) that expires `ttl` from now. Answers `false`, and
     /// changes nothing, when the collection already holds that id.
     func insertDocument(collection: String, id: String, body: Data, ttl: Duration) async throws -> Bool

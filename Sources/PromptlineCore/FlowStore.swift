@@ -1,5 +1,5 @@
 /// What a failed child does to its parent, said when the flow is made.
-public enum FlowFailurePolicy: String, Sendable, Hashable, Codable {
+package enum FlowFailurePolicy: String, Sendable, Hashable, Codable {
     /// A child that ends in `error` or is cancelled fails the parent at once (its error names
     /// the child and the cause) and cancels the parent's other unfinished children.
     case fail
@@ -10,16 +10,16 @@ public enum FlowFailurePolicy: String, Sendable, Hashable, Codable {
 }
 
 /// A parent task and the children it waits on, as handed to a ``FlowStore`` for the first time.
-public struct NewFlow: Sendable {
+package struct NewFlow: Sendable {
     /// The task that runs once every child has finished, and reads their results.
-    public var parent: NewTask
-    public var children: [NewTask]
-    public var onChildFailure: FlowFailurePolicy
+    package var parent: NewTask
+    package var children: [NewTask]
+    package var onChildFailure: FlowFailurePolicy
     /// At most this many of the parent's children are claimable or running at once; the
     /// others wait their turn, in order. `nil`: no limit; below 1 counts as 1.
-    public var maxParallel: Int?
+    package var maxParallel: Int?
 
-    public init(parent: NewTask, children: [NewTask], onChildFailure: FlowFailurePolicy = .fail, maxParallel: Int? = nil) {
+    package init(parent: NewTask, children: [NewTask], onChildFailure: FlowFailurePolicy = .fail, maxParallel: Int? = nil) {
         self.parent = parent
         self.children = children
         self.onChildFailure = onChildFailure
@@ -28,17 +28,17 @@ public struct NewFlow: Sendable {
 }
 
 /// Where a flow stands, as its parent sees it.
-public struct FlowState: Sendable, Hashable {
+package struct FlowState: Sendable, Hashable {
     /// Every child the parent has had, over all its levels, in the order they were added.
-    public var childIDs: [String]
+    package var childIDs: [String]
     /// How many children of the current level have not finished.
-    public var pending: Int
+    package var pending: Int
     /// Under ``FlowFailurePolicy/continue``: the children that ended in `error` or were
     /// cancelled, with the cause (`"cancelled"` for a cancelled one). Empty under `fail`.
-    public var failedChildren: [String: String]
-    public var policy: FlowFailurePolicy
+    package var failedChildren: [String: String]
+    package var policy: FlowFailurePolicy
 
-    public init(childIDs: [String], pending: Int, failedChildren: [String: String], policy: FlowFailurePolicy) {
+    package init(childIDs: [String], pending: Int, failedChildren: [String: String], policy: FlowFailurePolicy) {
         self.childIDs = childIDs
         self.pending = pending
         self.failedChildren = failedChildren
@@ -59,7 +59,7 @@ public struct FlowState: Sendable, Hashable {
 ///
 /// A finished child stays readable at least as long as its parent has not finished: its
 /// expiry starts when the parent's does (children expire with their parent).
-public protocol FlowStore: TaskStore {
+package protocol FlowStore: TaskStore {
     /// Stores the parent and all its children, all or nothing. Answers the ids, parent
     /// first, then the children in order. With an idempotency key already seen, stores
     /// nothing and answers the ids stored the first time. A parent with no children is

@@ -6,7 +6,7 @@ import Foundation
 /// about a tenth of the server's time in a drain. This parser reads the bytes once into
 /// these values, which the stream accumulator then picks fields from. It is also how a
 /// request's OpenAI parameters that Promptline does not interpret are kept and sent on.
-public enum JSONValue: Sendable, Hashable {
+package enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)
     case number(Double)
@@ -14,46 +14,46 @@ public enum JSONValue: Sendable, Hashable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    public subscript(key: String) -> JSONValue? {
+    package subscript(key: String) -> JSONValue? {
         if case .object(let members) = self { return members[key] }
         return nil
     }
 
-    public var string: String? {
+    package var string: String? {
         if case .string(let value) = self { return value }
         return nil
     }
 
-    public var int: Int? {
+    package var int: Int? {
         if case .number(let value) = self, let int = Int(exactly: value.rounded(.towardZero)) { return int }
         return nil
     }
 
-    public var object: [String: JSONValue]? {
+    package var object: [String: JSONValue]? {
         if case .object(let members) = self { return members }
         return nil
     }
 
-    public var double: Double? {
+    package var double: Double? {
         if case .number(let value) = self { return value }
         return nil
     }
 
-    public var array: [JSONValue]? {
+    package var array: [JSONValue]? {
         if case .array(let values) = self { return values }
         return nil
     }
 
     /// Parses one JSON document (surrounding whitespace allowed, nothing else).
     /// - Throws: ``JSONParseError``.
-    public static func parse(_ text: String) throws -> JSONValue {
+    package static func parse(_ text: String) throws -> JSONValue {
         var text = text
         return try text.withUTF8 { bytes in try parse(bytes) }
     }
 
     /// Parses one JSON document from UTF-8 bytes.
     /// - Throws: ``JSONParseError``.
-    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws -> JSONValue {
+    package static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws -> JSONValue {
         var parser = Parser(bytes: bytes)
         let value = try parser.value(depth: 0)
         parser.skipWhitespace()
@@ -63,7 +63,7 @@ public enum JSONValue: Sendable, Hashable {
 
     /// Parses one JSON document from UTF-8 bytes.
     /// - Throws: ``JSONParseError``.
-    public static func parse(_ data: Data) throws -> JSONValue {
+    package static func parse(_ data: Data) throws -> JSONValue {
         try data.withUnsafeBytes { raw in try parse(raw.bindMemory(to: UInt8.self)) }
     }
 
@@ -272,11 +272,11 @@ public enum JSONValue: Sendable, Hashable {
 }
 
 /// Why a JSON document could not be read.
-public struct JSONParseError: Error, CustomStringConvertible {
-    public var message: String
-    public var description: String { message }
+package struct JSONParseError: Error, CustomStringConvertible {
+    package var message: String
+    package var description: String { message }
 
-    public init(message: String) {
+    package init(message: String) {
         self.message = message
     }
 }
@@ -284,13 +284,13 @@ public struct JSONParseError: Error, CustomStringConvertible {
 extension JSONValue {
     /// The value as compact JSON with object keys sorted: the same text for the same value,
     /// whichever order its keys were written in (a cache key).
-    public var canonicalText: String {
+    package var canonicalText: String {
         String(decoding: canonicalBytes, as: UTF8.self)
     }
 
     /// ``canonicalText`` as UTF-8 bytes, written without going through `String`: a request
     /// body. JSON has no NaN or infinity; such a number is written as `null`.
-    public var canonicalBytes: [UInt8] {
+    package var canonicalBytes: [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(256)
         write(into: &bytes)
@@ -351,7 +351,7 @@ extension JSONValue {
 }
 
 extension JSONValue: Codable {
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
             self = .null
@@ -369,7 +369,7 @@ extension JSONValue: Codable {
     }
 
     /// Whole numbers are written without a fraction (`16`, not `16.0`), as clients wrote them.
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
         case .null: try container.encodeNil()

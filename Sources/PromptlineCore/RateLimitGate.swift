@@ -9,16 +9,16 @@ import Synchronization
 ///
 /// Each time the gate closes while it was open, `promptline_rate_limit_pauses_total` counts
 /// one pause (a pause made longer while closed is not counted again).
-public final class RateLimitGate: Sendable {
+package final class RateLimitGate: Sendable {
     private let reopensAt = Mutex<ContinuousClock.Instant?>(nil)
     private let pauses: Counter
 
-    public init(metricsFactory: any MetricsFactory = MetricsSystem.factory) {
+    package init(metricsFactory: any MetricsFactory = MetricsSystem.factory) {
         pauses = Counter(label: "promptline_rate_limit_pauses_total", factory: metricsFactory)
     }
 
     /// Closes the gate for `duration` from now (a later reopening time wins).
-    public func pause(for duration: Duration) {
+    package func pause(for duration: Duration) {
         guard duration > .zero else { return }
         let now = ContinuousClock.now
         let until = now + duration
@@ -32,7 +32,7 @@ public final class RateLimitGate: Sendable {
     }
 
     /// When the gate reopens, if it is closed now.
-    public var closedUntil: ContinuousClock.Instant? {
+    package var closedUntil: ContinuousClock.Instant? {
         let now = ContinuousClock.now
         return reopensAt.withLock { until in
             guard let until, until > now else { return nil }
@@ -41,7 +41,7 @@ public final class RateLimitGate: Sendable {
     }
 
     /// Waits until the gate is open. Throws `CancellationError` when cancelled.
-    public func waitUntilOpen() async throws {
+    package func waitUntilOpen() async throws {
         while let until = closedUntil {
             try await Task.sleep(until: until, clock: .continuous)
         }

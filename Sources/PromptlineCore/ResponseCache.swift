@@ -9,21 +9,21 @@ import Synchronization
 /// ``Configuration/maxBytes`` of answers, dropping the oldest first.
 ///
 /// The cache lives in the process: instances sharing a Redis each keep their own.
-public final class ResponseCache: Sendable {
-    public struct Configuration: Sendable {
+package final class ResponseCache: Sendable {
+    package struct Configuration: Sendable {
         /// How long an answer is kept; zero turns the cache off.
-        public var ttl: Duration
+        package var ttl: Duration
         /// The most bytes of answers kept (keys not counted).
-        public var maxBytes: Int
+        package var maxBytes: Int
 
-        public init(ttl: Duration = .seconds(3_600), maxBytes: Int = 64 << 20) {
+        package init(ttl: Duration = .seconds(3_600), maxBytes: Int = 64 << 20) {
             self.ttl = ttl
             self.maxBytes = maxBytes
         }
     }
 
     /// How one request was served.
-    public enum Outcome: String, Sendable {
+    package enum Outcome: String, Sendable {
         /// From the cache, with no upstream call.
         case hit
         /// By an upstream call of its own.
@@ -35,20 +35,20 @@ public final class ResponseCache: Sendable {
     }
 
     /// What the cache has done since the process started.
-    public struct Statistics: Sendable, Codable, Hashable {
-        public var hits = 0
-        public var misses = 0
-        public var coalesced = 0
-        public var bypassed = 0
-        public var entries = 0
-        public var bytes = 0
+    package struct Statistics: Sendable, Codable, Hashable {
+        package var hits = 0
+        package var misses = 0
+        package var coalesced = 0
+        package var bypassed = 0
+        package var entries = 0
+        package var bytes = 0
 
-        public init() {}
+        package init() {}
     }
 
     /// A kept answer: a task's result, or the body of a `chat.completion` as the upstream
     /// sent it. Each is turned into the other only when a caller of the other kind asks.
-    public enum Answer: Sendable, Equatable {
+    package enum Answer: Sendable, Equatable {
         case result(TaskResult)
         case body([UInt8])
 
@@ -79,16 +79,16 @@ public final class ResponseCache: Sendable {
         var statistics = Statistics()
     }
 
-    public let configuration: Configuration
+    package let configuration: Configuration
     private let state = Mutex(State())
 
-    public init(configuration: Configuration) {
+    package init(configuration: Configuration) {
         self.configuration = configuration
     }
 
-    public var isEnabled: Bool { configuration.ttl > .zero }
+    package var isEnabled: Bool { configuration.ttl > .zero }
 
-    public var statistics: Statistics {
+    package var statistics: Statistics {
         state.withLock { state in
             var statistics = state.statistics
             statistics.entries = state.entries.count
@@ -97,7 +97,7 @@ public final class ResponseCache: Sendable {
     }
 
     /// Notes a request served without looking at the cache.
-    public func noteBypass() {
+    package func noteBypass() {
         state.withLock { $0.statistics.bypassed += 1 }
     }
 
@@ -105,7 +105,7 @@ public final class ResponseCache: Sendable {
     /// `produce`, which answers the bytes and whether they may be kept (an error answer
     /// may not). Errors `produce` throws reach only its own caller; callers waiting on it
     /// then make calls of their own.
-    public func answer(
+    package func answer(
         for key: String, produce: () async throws -> (value: Answer, keep: Bool)
     ) async throws -> (value: Answer, outcome: Outcome) {
         guard isEnabled else {

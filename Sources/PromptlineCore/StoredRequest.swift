@@ -6,9 +6,9 @@ import Foundation
 /// The JSON is the list of messages, or — when the request carries OpenAI parameters or
 /// opts out of the cache — an object `{"messages": […], "parameters": {…}, "cache": false}`.
 /// Model, `max_tokens` and temperature are kept by the store in fields of their own.
-public enum StoredRequest {
+package enum StoredRequest {
     /// The prompt of a request that is one user message and nothing more; `nil` otherwise.
-    public static func prompt(of request: ChatRequest) -> String? {
+    package static func prompt(of request: ChatRequest) -> String? {
         guard request.messages.count == 1, request.messages[0].role == "user",
               request.parameters.isEmpty, request.cacheable
         else { return nil }
@@ -18,7 +18,7 @@ public enum StoredRequest {
     /// The JSON a store keeps for a request that is not a bare prompt (its messages, and its
     /// parameters and cache opt-out when it has them); `nil` for a bare prompt.
     /// ``request(model:maxTokens:temperature:prompt:json:)`` reads it back.
-    public static func json(of request: ChatRequest) throws -> String? {
+    package static func json(of request: ChatRequest) throws -> String? {
         guard prompt(of: request) == nil else { return nil }
         let data: Data
         if request.parameters.isEmpty && request.cacheable {
@@ -34,7 +34,7 @@ public enum StoredRequest {
     }
 
     /// The request back from its stored fields.
-    public static func request(
+    package static func request(
         model: String, maxTokens: Int, temperature: Double, prompt: String?, json: String?
     ) throws -> ChatRequest {
         var request = ChatRequest(model: model, messages: [], maxTokens: maxTokens, temperature: temperature)
@@ -61,11 +61,11 @@ public enum StoredRequest {
     }
 
     /// Metadata as JSON; `nil` when there is none.
-    public static func metadataJSON(_ metadata: [String: String]) throws -> String? {
+    package static func metadataJSON(_ metadata: [String: String]) throws -> String? {
         metadata.isEmpty ? nil : String(decoding: try JSONEncoder().encode(metadata), as: UTF8.self)
     }
 
-    public static func metadata(json: String?) throws -> [String: String] {
+    package static func metadata(json: String?) throws -> [String: String] {
         guard let json else { return [:] }
         return try JSONDecoder().decode([String: String].self, from: Data(json.utf8))
     }
@@ -73,14 +73,14 @@ public enum StoredRequest {
 
 /// The store cannot be reached for now (its server is down or restarting). Nothing was
 /// changed; the caller may try again after ``retryAfter``.
-public struct StoreUnavailableError: Error, Sendable, CustomStringConvertible {
-    public var message: String
-    public var retryAfter: Duration
+package struct StoreUnavailableError: Error, Sendable, CustomStringConvertible {
+    package var message: String
+    package var retryAfter: Duration
 
-    public init(_ message: String, retryAfter: Duration = .seconds(1)) {
+    package init(_ message: String, retryAfter: Duration = .seconds(1)) {
         self.message = message
         self.retryAfter = retryAfter
     }
 
-    public var description: String { message }
+    package var description: String { message }
 }

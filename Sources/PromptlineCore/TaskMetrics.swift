@@ -7,9 +7,9 @@ import Metrics
 ///
 /// The handles of the frequent events are made once; labels stay few and fixed: a task
 /// status, an attempt's outcome, an error class (``UpstreamError/kind``).
-public struct TaskMetrics: Sendable {
+package struct TaskMetrics: Sendable {
     /// How one attempt of a task ended.
-    public enum AttemptOutcome: String, Sendable, CaseIterable {
+    package enum AttemptOutcome: String, Sendable, CaseIterable {
         case completed
         case error
         /// Put back in the queue for another attempt.
@@ -29,7 +29,7 @@ public struct TaskMetrics: Sendable {
     private let finished: [TaskStatus: Counter]
     private let attemptDurations: [AttemptOutcome: CoreMetrics.Timer]
 
-    public init(factory: any MetricsFactory) {
+    package init(factory: any MetricsFactory) {
         self.factory = factory
         var finished: [TaskStatus: Counter] = [:]
         for status in TaskStatus.allCases where status.isFinished {
@@ -46,7 +46,7 @@ public struct TaskMetrics: Sendable {
     }
 
     /// Counts a task that reached `status` (completed, error or cancelled) here.
-    public func finished(_ status: TaskStatus) {
+    package func finished(_ status: TaskStatus) {
         finished[status]?.increment()
     }
 

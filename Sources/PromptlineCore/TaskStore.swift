@@ -1,13 +1,13 @@
 import Foundation
 
 /// What a store answers to a batch submission.
-public enum EnqueueOutcome: Sendable, Hashable {
+package enum EnqueueOutcome: Sendable, Hashable {
     /// The batch was stored, all of it, durably.
     case stored([String])
     /// The idempotency key was seen before: these are the ids it stored then; nothing new was queued.
     case duplicate([String])
 
-    public var ids: [String] {
+    package var ids: [String] {
         switch self {
         case .stored(let ids), .duplicate(let ids): ids
         }
@@ -15,21 +15,21 @@ public enum EnqueueOutcome: Sendable, Hashable {
 }
 
 /// What a store answers to a cancellation.
-public enum CancelOutcome: Sendable, Hashable {
+package enum CancelOutcome: Sendable, Hashable {
     case cancelled
     case alreadyFinished(TaskStatus)
     case notFound
 }
 
 /// How many tasks are in each state.
-public struct QueueCounts: Sendable, Hashable, Codable {
-    public var queued: Int
-    public var processing: Int
-    public var completed: Int
-    public var error: Int
-    public var cancelled: Int
+package struct QueueCounts: Sendable, Hashable, Codable {
+    package var queued: Int
+    package var processing: Int
+    package var completed: Int
+    package var error: Int
+    package var cancelled: Int
 
-    public init(queued: Int = 0, processing: Int = 0, completed: Int = 0, error: Int = 0, cancelled: Int = 0) {
+    package init(queued: Int = 0, processing: Int = 0, completed: Int = 0, error: Int = 0, cancelled: Int = 0) {
         self.queued = queued
         self.processing = processing
         self.completed = completed
@@ -40,7 +40,7 @@ public struct QueueCounts: Sendable, Hashable, Codable {
 
 extension QueueCounts {
     /// How many tasks are in `status`.
-    public subscript(status: TaskStatus) -> Int {
+    package subscript(status: TaskStatus) -> Int {
         switch status {
         case .queued: queued
         case .processing: processing
@@ -57,7 +57,7 @@ extension QueueCounts {
 /// contract suite in `PromptlineStoreContract`. Every state change after a claim takes the
 /// claim's ``TaskLease`` and does nothing (answers `false`) when the lease is no longer the
 /// current one: that is what keeps a worker that lost its lease from overwriting anything.
-public protocol TaskStore: Sendable {
+package protocol TaskStore: Sendable {
     /// Stores a batch, all or nothing. With an idempotency key already seen, stores nothing
     /// and answers the ids stored the first time.
     func enqueue(_ tasks: [NewTask], idempotencyKey: String?) async throws -> EnqueueOutcome
@@ -110,13 +110,13 @@ public protocol TaskStore: Sendable {
 }
 
 /// Expiry times for what a store keeps.
-public struct RetentionPolicy: Sendable, Hashable {
+package struct RetentionPolicy: Sendable, Hashable {
     /// How long a finished task that did not complete (error, cancelled) stays readable.
-    public var statusTTL: Duration
+    package var statusTTL: Duration
     /// How long a completed task and its result stay readable.
-    public var resultTTL: Duration
+    package var resultTTL: Duration
 
-    public init(statusTTL: Duration = .seconds(86_400), resultTTL: Duration = .seconds(604_800)) {
+    package init(statusTTL: Duration = .seconds(86_400), resultTTL: Duration = .seconds(604_800)) {
         self.statusTTL = statusTTL
         self.resultTTL = resultTTL
     }

@@ -2,8 +2,8 @@
 ///
 /// Its `description` is the human-readable cause stored as a task's `error`: it names the
 /// cause and never carries a secret (no headers, no API key, no request body).
-public struct UpstreamError: Error, Sendable, Hashable, CustomStringConvertible {
-    public enum Code: Sendable, Hashable {
+package struct UpstreamError: Error, Sendable, Hashable, CustomStringConvertible {
+    package enum Code: Sendable, Hashable {
         /// The connection could not be made or broke before an answer (refused, reset, DNS…).
         case connectionFailed
         /// The call (or the gap between two streamed tokens) took longer than the timeout.
@@ -16,15 +16,15 @@ public struct UpstreamError: Error, Sendable, Hashable, CustomStringConvertible 
         case invalidResponse
     }
 
-    public var code: Code
+    package var code: Code
     /// What happened, for people.
-    public var message: String
+    package var message: String
     /// The OpenAI error `type` (or `code`) from the body, e.g. `insufficient_quota`.
-    public var errorType: String?
+    package var errorType: String?
     /// How long the upstream asked us to wait before the next call, if it said.
-    public var retryAfter: Duration?
+    package var retryAfter: Duration?
 
-    public init(_ code: Code, message: String, errorType: String? = nil, retryAfter: Duration? = nil) {
+    package init(_ code: Code, message: String, errorType: String? = nil, retryAfter: Duration? = nil) {
         self.code = code
         self.message = message
         self.errorType = errorType
@@ -33,7 +33,7 @@ public struct UpstreamError: Error, Sendable, Hashable, CustomStringConvertible 
 
     /// Whether another attempt may succeed: connection failures, timeouts, cut streams,
     /// 408, 409, 429 (but not `insufficient_quota`) and 5xx.
-    public var isRetryable: Bool {
+    package var isRetryable: Bool {
         switch code {
         case .connectionFailed, .timedOut, .incompleteStream, .invalidResponse:
             return true
@@ -44,12 +44,12 @@ public struct UpstreamError: Error, Sendable, Hashable, CustomStringConvertible 
     }
 
     /// Whether this is the upstream's rate limiting (a 429 that is not about quota).
-    public var isRateLimit: Bool {
+    package var isRateLimit: Bool {
         code == .status(429) && errorType != "insufficient_quota"
     }
 
     /// A label without dynamic values, for logs and metrics.
-    public var kind: String {
+    package var kind: String {
         switch code {
         case .connectionFailed: "connection"
         case .timedOut: "timeout"
@@ -62,7 +62,7 @@ public struct UpstreamError: Error, Sendable, Hashable, CustomStringConvertible 
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch code {
         case .status(429) where errorType != "insufficient_quota":
             return "rate limited (upstream status 429): \(message)"

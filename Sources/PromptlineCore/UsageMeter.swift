@@ -2,15 +2,15 @@ import Foundation
 import Synchronization
 
 /// What a ``UsageMeter`` decided about one use.
-public struct UsageDecision: Sendable, Hashable {
+package struct UsageDecision: Sendable, Hashable {
     /// Whether the use fitted under the limit and was counted.
-    public var admitted: Bool
+    package var admitted: Bool
     /// What the counter holds in the current window, this use included when admitted.
-    public var used: Int
+    package var used: Int
     /// How long until the current window ends and the counter starts again from zero.
-    public var resetsIn: Duration
+    package var resetsIn: Duration
 
-    public init(admitted: Bool, used: Int, resetsIn: Duration) {
+    package init(admitted: Bool, used: Int, resetsIn: Duration) {
         self.admitted = admitted
         self.used = used
         self.resetsIn = resetsIn
@@ -22,7 +22,7 @@ public struct UsageDecision: Sendable, Hashable {
 ///
 /// Windows are aligned on multiples of their length since the epoch: with a window of a
 /// minute, every counter starts again at each whole minute.
-public protocol UsageMeter: Sendable {
+package protocol UsageMeter: Sendable {
     /// Adds `amount` to `counter` in the current window, unless that takes it past `limit`;
     /// then counts nothing and says when the window ends.
     func consume(_ amount: Int, of counter: String, limit: Int, window: Duration) async throws -> UsageDecision
@@ -30,7 +30,7 @@ public protocol UsageMeter: Sendable {
 
 /// A ``UsageMeter`` in this process's memory: right for the embedded store, where one
 /// process serves everything.
-public final class LocalUsageMeter: UsageMeter {
+package final class LocalUsageMeter: UsageMeter {
     private struct Count {
         var window: Int64
         var used: Int
@@ -39,11 +39,11 @@ public final class LocalUsageMeter: UsageMeter {
     private let counts = Mutex<[String: Count]>([:])
     private let clock: @Sendable () -> Date
 
-    public init(clock: @escaping @Sendable () -> Date = Date.init) {
+    package init(clock: @escaping @Sendable () -> Date = Date.init) {
         self.clock = clock
     }
 
-    public func consume(_ amount: Int, of counter: String, limit: Int, window: Duration) async throws -> UsageDecision {
+    package func consume(_ amount: Int, of counter: String, limit: Int, window: Duration) async throws -> UsageDecision {
         let length = max(1, window.milliseconds)
         let now = Int64(clock().timeIntervalSince1970 * 1_000)
         let current = now / length

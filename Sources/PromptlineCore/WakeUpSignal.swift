@@ -6,7 +6,7 @@ import Synchronization
 /// A signal that finds nobody waiting is kept, so the next wait returns at once: a wake-up
 /// that arrives between "the queue was empty" and "wait" is never lost. Spurious wake-ups
 /// are harmless (the waiter just looks again).
-public final class WakeUpSignal: Sendable {
+package final class WakeUpSignal: Sendable {
     private struct State {
         var signalled = false
         var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
@@ -16,9 +16,9 @@ public final class WakeUpSignal: Sendable {
 
     private let state = Mutex(State())
 
-    public init() {}
+    package init() {}
 
-    public func signal() {
+    package func signal() {
         let waiters = state.withLock { state in
             if state.waiters.isEmpty { state.signalled = true }
             defer { state.waiters.removeAll() }
@@ -28,7 +28,7 @@ public final class WakeUpSignal: Sendable {
     }
 
     /// Returns on the next signal (or at once if one is pending), or after `timeout`.
-    public func wait(timeout: Duration) async {
+    package func wait(timeout: Duration) async {
         let pending = state.withLock { state in
             defer { state.signalled = false }
             return state.signalled

@@ -12,28 +12,28 @@ import Synchronization
 ///
 /// On graceful shutdown the pool stops claiming, lets the calls in flight finish for up to
 /// `shutdownGrace`, then cancels the rest and hands their tasks back to the queue.
-public final class WorkerPool: Service {
+package final class WorkerPool: Service {
     /// How the pool works.
-    public struct Configuration: Sendable {
+    package struct Configuration: Sendable {
         /// How many upstream calls may be in flight at once; 0 runs no workers (intake only).
-        public var workers: Int
+        package var workers: Int
         /// How long a claim holds a task before another worker may take it up.
-        public var lease: Duration
-        public var retry: RetryPolicy
+        package var lease: Duration
+        package var retry: RetryPolicy
         /// How long in-flight calls may run on after shutdown begins.
-        public var shutdownGrace: Duration
+        package var shutdownGrace: Duration
         /// How often progress of streaming tasks is written to the store.
-        public var progressInterval: Duration
+        package var progressInterval: Duration
         /// How often the queue is looked at when nothing woke the dispatcher.
-        public var idlePoll: Duration
+        package var idlePoll: Duration
         /// How often expired tasks are purged.
-        public var purgeInterval: Duration
+        package var purgeInterval: Duration
         /// Where tasks run, taken in turn. On the Redis store the server gives its event
         /// loops, so that a task and its store and upstream connections share a thread.
         /// Empty: Swift's global pool.
-        public var executors: [any TaskExecutor] = []
+        package var executors: [any TaskExecutor] = []
 
-        public init(
+        package init(
             workers: Int,
             lease: Duration = .seconds(60),
             retry: RetryPolicy = RetryPolicy(),
@@ -82,7 +82,7 @@ public final class WorkerPool: Service {
     private let workerFreed = WakeUpSignal()
 
     /// `metricsFactory` receives the pool's ``TaskMetrics``.
-    public init(
+    package init(
         store: any TaskStore, backend: any ChatBackend, gate: RateLimitGate, configuration: Configuration, logger: Logger,
         metricsFactory: any MetricsFactory = MetricsSystem.factory
     ) {
@@ -95,12 +95,12 @@ public final class WorkerPool: Service {
     }
 
     /// Workers busy now.
-    public var busyWorkers: Int { state.withLock { $0.inFlight.count } }
+    package var busyWorkers: Int { state.withLock { $0.inFlight.count } }
     /// Tasks this pool has finished (completed or failed for good) since it started.
-    public var tasksProcessed: Int { state.withLock { $0.processed } }
-    public var workers: Int { configuration.workers }
+    package var tasksProcessed: Int { state.withLock { $0.processed } }
+    package var workers: Int { configuration.workers }
 
-    public func run() async throws {
+    package func run() async throws {
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.maintain() }

@@ -6,19 +6,19 @@ import RedisClient
 /// Instances' heartbeats in Redis: the sorted set `P cluster:heartbeats` (member: instance
 /// id, score: time of the last beat in milliseconds since 1970) and, per instance, its
 /// report as JSON in `P cluster:instance:<id>`, which expires when the instance goes stale.
-public struct RedisClusterRegistry: ClusterRegistry {
+package struct RedisClusterRegistry: ClusterRegistry {
     private let pool: RedisConnectionPool
     private let prefix: String
     private var heartbeats: String { prefix + "cluster:heartbeats" }
 
-    public init(pool: RedisConnectionPool, keyPrefix: String) {
+    package init(pool: RedisConnectionPool, keyPrefix: String) {
         self.pool = pool
         self.prefix = keyPrefix
     }
 
     private func reportKey(_ id: String) -> String { prefix + "cluster:instance:" + id }
 
-    public func beat(_ report: InstanceReport, staleAfter: Duration) async throws {
+    package func beat(_ report: InstanceReport, staleAfter: Duration) async throws {
         let now = report.lastSeen.timeIntervalSince1970 * 1_000
         let json = try JSONEncoder.reports.encode(report)
         // One round trip: record this beat, forget instances that stopped beating.
@@ -32,13 +32,13 @@ public struct RedisClusterRegistry: ClusterRegistry {
         _ = try pruned.get()
     }
 
-    public func leave(id: String) async throws {
+    package func leave(id: String) async throws {
         let (removed, deleted) = try await pool.execute(ZREM(heartbeats, id), DEL(reportKey(id)))
         _ = try removed.get()
         _ = try deleted.get()
     }
 
-    public func instances() async throws -> [InstanceReport] {
+    package func instances() async throws -> [InstanceReport] {
         let reply = try await pool.send(ZRANGEWITHSCORES(heartbeats))
         let ids = Self.members(reply)
         guard !ids.isEmpty else { return [] }

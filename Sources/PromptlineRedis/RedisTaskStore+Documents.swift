@@ -7,7 +7,7 @@ import RedisClient
 /// listing (the key layout is in ``Scripts``). Each change is one script, so an insert and
 /// its index entry, or a version check and the replacement, happen together.
 extension RedisTaskStore: DocumentStore {
-    public func insertDocument(collection: String, id: String, body: Data, ttl: Duration) async throws -> Bool {
+    package func insertDocument(collection: String, id: String, body: Data, ttl: Duration) async throws -> Bool {
         let reply = try await run(Scripts.insertDocument, [
             .string(configuration.keyPrefix), .string(collection), .string(id),
             .bytes(ByteBuffer(bytes: body)), .integer(ttl.milliseconds),
@@ -15,7 +15,7 @@ extension RedisTaskStore: DocumentStore {
         return try Self.integer(reply) == 1
     }
 
-    public func document(collection: String, id: String) async throws -> StoredDocument? {
+    package func document(collection: String, id: String) async throws -> StoredDocument? {
         let reply = try await run(Scripts.readDocument, [.string(configuration.keyPrefix), .string(collection), .string(id)])
         let fields = try Self.elements(reply)
         guard fields.count == 3 else { throw Self.unreadable("readDocument") }
@@ -24,7 +24,7 @@ extension RedisTaskStore: DocumentStore {
         return try Self.document(collection: collection, id: id, body: body, version: version, created: created)
     }
 
-    public func replaceDocument(
+    package func replaceDocument(
         collection: String, id: String, body: Data, ifVersion version: Int, ttl: Duration?
     ) async throws -> StoredDocument? {
         let reply = try await run(Scripts.replaceDocument, [
@@ -41,12 +41,12 @@ extension RedisTaskStore: DocumentStore {
         )
     }
 
-    public func deleteDocument(collection: String, id: String) async throws -> Bool {
+    package func deleteDocument(collection: String, id: String) async throws -> Bool {
         let reply = try await run(Scripts.deleteDocument, [.string(configuration.keyPrefix), .string(collection), .string(id)])
         return try Self.integer(reply) == 1
     }
 
-    public func documents(collection: String, after: String?, limit: Int) async throws -> [StoredDocument] {
+    package func documents(collection: String, after: String?, limit: Int) async throws -> [StoredDocument] {
         guard limit > 0 else { return [] }
         let reply = try await run(Scripts.listDocuments, [
             .string(configuration.keyPrefix), .string(collection), .string(after ?? ""), .integer(Int64(limit)),

@@ -5,7 +5,7 @@ import RedisClient
 /// ``Scripts/addChildren``, and `finish` inside every script that finishes a task), so
 /// instances sharing the Redis share each flow; the key layout is in ``Scripts``.
 extension RedisTaskStore {
-    public func enqueueFlow(_ flow: NewFlow, idempotencyKey: String?) async throws -> EnqueueOutcome {
+    package func enqueueFlow(_ flow: NewFlow, idempotencyKey: String?) async throws -> EnqueueOutcome {
         var arguments: [RedisScript.Argument] = [
             .string(prefix), .string(idempotencyKey ?? ""), .integer(configuration.retention.resultTTL.milliseconds),
             .string(flow.onChildFailure.rawValue), .string(flow.maxParallel.map { String(max($0, 1)) } ?? ""),
@@ -17,7 +17,7 @@ extension RedisTaskStore {
         return outcome
     }
 
-    public func addChildren(_ lease: TaskLease, children: [NewTask], maxParallel: Int?) async throws -> Bool {
+    package func addChildren(_ lease: TaskLease, children: [NewTask], maxParallel: Int?) async throws -> Bool {
         var arguments: [RedisScript.Argument] = [
             .string(prefix), .string(lease.id), .integer(lease.token), .string(maxParallel.map { String(max($0, 1)) } ?? ""),
         ]
@@ -27,7 +27,7 @@ extension RedisTaskStore {
         return added
     }
 
-    public func flow(parentID: String) async throws -> FlowState? {
+    package func flow(parentID: String) async throws -> FlowState? {
         let reply = try await run(Scripts.flow, [.string(prefix), .string(parentID)])
         switch reply {
         case .null, .boolean(false): return nil  // Lua's false, in RESP2 or RESP3

@@ -4,7 +4,7 @@ import RedisClient
 /// Usage counters live beside the tasks, so every instance on this Redis counts against the
 /// same limits. A counter is `P usage:<counter>:<window number>`, gone two windows later.
 extension RedisTaskStore: UsageMeter {
-    public func consume(_ amount: Int, of counter: String, limit: Int, window: Duration) async throws -> UsageDecision {
+    package func consume(_ amount: Int, of counter: String, limit: Int, window: Duration) async throws -> UsageDecision {
         let values = try Self.elements(try await run(Scripts.consumeUsage, [
             .string(configuration.keyPrefix), .string(counter), .integer(Int64(amount)), .integer(Int64(limit)),
             .integer(max(1, window.milliseconds)),

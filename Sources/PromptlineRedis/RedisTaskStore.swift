@@ -14,23 +14,23 @@ import ServiceLifecycle
 /// When Redis is out of reach, every call throws ``StoreUnavailableError`` at once (the
 /// connection pool fails fast while it backs off), and works again by itself when Redis is
 /// back — scripts lost in a restart are loaded again.
-public final class RedisTaskStore: FlowStore, Service {
-    public struct Configuration: Sendable {
-        public var redis: RedisConfiguration
+package final class RedisTaskStore: FlowStore, Service {
+    package struct Configuration: Sendable {
+        package var redis: RedisConfiguration
         /// Put before every key, so several deployments (or tests) can share one Redis.
-        public var keyPrefix: String
-        public var retention: RetentionPolicy
+        package var keyPrefix: String
+        package var retention: RetentionPolicy
 
-        public init(redis: RedisConfiguration, keyPrefix: String = "", retention: RetentionPolicy = RetentionPolicy()) {
+        package init(redis: RedisConfiguration, keyPrefix: String = "", retention: RetentionPolicy = RetentionPolicy()) {
             self.redis = redis
             self.keyPrefix = keyPrefix
             self.retention = retention
         }
     }
 
-    public let configuration: Configuration
+    package let configuration: Configuration
     /// The connection pool, shared with whatever else of the instance talks to this Redis.
-    public let pool: RedisConnectionPool
+    package let pool: RedisConnectionPool
     private let logger: Logger
     let workSignal = WakeUpSignal()
     private let completions: CompletionBatcher<Completion>
@@ -44,7 +44,7 @@ public final class RedisTaskStore: FlowStore, Service {
     }
 
     /// Connects, and checks that Redis answers and can run the store's scripts.
-    public static func open(_ configuration: Configuration, logger: Logger) async throws -> RedisTaskStore {
+    package static func open(_ configuration: Configuration, logger: Logger) async throws -> RedisTaskStore {
         let pool = RedisConnectionPool(configuration.redis, logger: logger)
         let store = RedisTaskStore(configuration: configuration, pool: pool, logger: logger)
         do {
@@ -58,7 +58,7 @@ public final class RedisTaskStore: FlowStore, Service {
     }
 
     /// Listens for work queued by any instance, until shutdown.
-    public func run() async throws {
+    package func run() async throws {
         let subscriber = RedisSubscriber(configuration.redis, channels: [prefix + "tasks:wake"], logger: logger)
         let signal = workSignal
         await cancelWhenGracefulShutdown {
@@ -67,14 +67,14 @@ public final class RedisTaskStore: FlowStore, Service {
     }
 
     /// Closes the connections.
-    public func close() async {
+    package func close() async {
         await pool.shutdown()
     }
 
     /// What an operator should know about this Redis: eviction that could drop tasks, and
     /// persistence that is off. Empty when all is well; settings Redis will not tell (a
     /// managed service may hide `CONFIG`) are not warned about.
-    public func configurationWarnings() async -> [String] {
+    package func configurationWarnings() async -> [String] {
         var warnings: [String] = []
         if let policy = try? await pool.send(CONFIGGET("maxmemory-policy")).value, policy != "noeviction" {
             warnings.append("Redis maxmemory-policy is \(policy): under memory pressure Redis may evict queued tasks and results; set it to noeviction")
@@ -91,7 +91,7 @@ public final class RedisTaskStore: FlowStore, Service {
 
     // MARK: - TaskStore
 
-    public func enqueue(_ tasks: [NewTask], idempotencyKey: String?) async throws -> EnqueueOutcome {
+    package func enqueue(_ tasks: [NewTask], idempotencyKey: String?) async throws -> EnqueueOutcome {
         guard !tasks.isEmpty else { return .stored([]) }
         var arguments: [RedisScript.Argument] = [
             .string(prefix), .string(idempotencyKey ?? ""), .integer(configuration.retention.resultTTL.milliseconds),
@@ -128,13 +128,13 @@ public final class RedisTaskStore: FlowStore, Service {
         return .stored(ids)
     }
 
-    public func claim(limit: Int, lease: Duration) async throws -> [ClaimedTask] {
+    package func claim(limit: Int, lease: Duration) async throws -> [ClaimedTask] {
         guard limit > 0 else { return [] }
         let reply = try await run(Scripts.claim, [.string(prefix), .integer(Int64(limit)), .integer(lease.milliseconds)])
         return try ClaimedTaskReply.tasks(in: reply)
     }
 
-    public func renew(_ leases: [TaskLease], lease: Duration) async throws -> Set<String> {
+    package func renew(_ leases: [TaskLease], lease: Duration) async throws -> Set<String> {
         guard !leases.isEmpty else { return [] }
         var arguments: [RedisScript.Argument] = [.string(prefix), .integer(lease.milliseconds)]
         for held in leases {
@@ -144,13 +144,13 @@ public final class RedisTaskStore: FlowStore, Service {
         return Set(try Self.elements(try await run(Scripts.renew, arguments)).compactMap(\.string))
     }
 
-    public func reportProgress(_ lease: TaskLease, percent: Int) async throws -> Bool {
+    package func reportProgress(_ lease: TaskLease, percent: Int) async throws -> Bool {
         try await changed(Scripts.progress, lease, [.integer(Int64(min(max(percent, 0), 100)))])
     }
 
     /// Completions go to Redis in batches (see ``CompletionBatcher``): one script call for
     /// all the workers that finish while the previous call is on its way.
-    public func complete(_ lease: TaskLease, result: TaskResult) async throws -> Bool {
+    package func complete(_ lease: TaskLease, result: TaskResult) async throws -> Bool {
         try await completions.submit(Completion(lease: lease, result: result)) { try await self.complete($0) }
     }
 
@@ -175,17 +175,17 @@ public final class RedisTaskStore: FlowStore, Service {
         return try Self.elements(try await run(Scripts.complete, arguments)).map { $0.int64 == 1 }
     }
 
-    public func fail(_ lease: TaskLease, error: String) async throws -> Bool {
+    package func fail(_ lease: TaskLease, error: String) async throws -> Bool {
         try await changed(Scripts.fail, lease, [.integer(configuration.retention.statusTTL.milliseconds), .string(error)])
     }
 
-    public func retry(_ lease: TaskLease, after delay: Duration, error: String) async throws -> Bool {
+    package func retry(_ lease: TaskLease, after delay: Duration, error: String) async throws -> Bool {
         let retried = try await changed(Scripts.retry, lease, [.integer(max(delay, .zero).milliseconds), .string(error)])
         if retried { workSignal.signal() }
         return retried
     }
 
-    public func release(_ leases: [TaskLease]) async throws -> Int {
+    package func release(_ leases: [TaskLease]) async throws -> Int {
         guard !leases.isEmpty else { return 0 }
         var arguments: [RedisScript.Argument] = [.string(prefix)]
         for held in leases {
@@ -197,7 +197,7 @@ public final class RedisTaskStore: FlowStore, Service {
         return released
     }
 
-    public func cancel(id: String) async throws -> CancelOutcome {
+    package func cancel(id: String) async throws -> CancelOutcome {
         let reply = try await run(Scripts.cancel, [
             .string(prefix), .string(id), .integer(configuration.retention.statusTTL.milliseconds),
         ])
@@ -211,7 +211,7 @@ public final class RedisTaskStore: FlowStore, Service {
         }
     }
 
-    public func tasks(ids: [String]) async throws -> [String: TaskRecord] {
+    package func tasks(ids: [String]) async throws -> [String: TaskRecord] {
         guard !ids.isEmpty else { return [:] }
         var records: [String: TaskRecord] = [:]
         records.reserveCapacity(ids.count)
@@ -228,7 +228,7 @@ public final class RedisTaskStore: FlowStore, Service {
         return records
     }
 
-    public func reclaimExpiredLeases(maxAttempts: Int) async throws -> Int {
+    package func reclaimExpiredLeases(maxAttempts: Int) async throws -> Int {
         let reply = try await run(Scripts.reclaim, [
             .string(prefix), .integer(Int64(maxAttempts)), .integer(configuration.retention.statusTTL.milliseconds),
         ])
@@ -240,21 +240,21 @@ public final class RedisTaskStore: FlowStore, Service {
         return Int(deadLettered + requeued)
     }
 
-    public func purgeExpired() async throws -> Int {
+    package func purgeExpired() async throws -> Int {
         try Self.integer(try await run(Scripts.purge, [.string(prefix)]))
     }
 
-    public func waitForWork(timeout: Duration) async {
+    package func waitForWork(timeout: Duration) async {
         await workSignal.wait(timeout: timeout)
     }
 
-    public func counts() async throws -> QueueCounts {
+    package func counts() async throws -> QueueCounts {
         let values = try Self.elements(try await run(Scripts.counts, [.string(prefix)])).compactMap(\.int64).map(Int.init)
         guard values.count == 5 else { throw Self.unreadable("counts") }
         return QueueCounts(queued: values[0], processing: values[1], completed: values[2], error: values[3], cancelled: values[4])
     }
 
-    public func unfinishedCount(owner: String) async throws -> Int {
+    package func unfinishedCount(owner: String) async throws -> Int {
         try Self.integer(try await run(Scripts.unfinished, [.string(prefix), .string(owner)]))
     }
 

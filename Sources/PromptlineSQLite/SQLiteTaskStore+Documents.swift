@@ -6,7 +6,7 @@ import PromptlineCore
 /// ``GroupCommitWriter`` as the tasks. An expired row reads as absent at once; it stays on
 /// disk until ``purgeExpired()``, or until an insert of the same id takes its place.
 extension SQLiteTaskStore: DocumentStore {
-    public func insertDocument(collection: String, id: String, body: Data, ttl: Duration) async throws -> Bool {
+    package func insertDocument(collection: String, id: String, body: Data, ttl: Duration) async throws -> Bool {
         let now = Self.now()
         let expiresAt = now + ttl.seconds
         return try await writer.write { db in
@@ -23,7 +23,7 @@ extension SQLiteTaskStore: DocumentStore {
         }
     }
 
-    public func document(collection: String, id: String) async throws -> StoredDocument? {
+    package func document(collection: String, id: String) async throws -> StoredDocument? {
         let now = Self.now()
         return try await database.read { db in
             try Row.fetchOne(db, sql: """
@@ -34,7 +34,7 @@ extension SQLiteTaskStore: DocumentStore {
         }
     }
 
-    public func replaceDocument(
+    package func replaceDocument(
         collection: String, id: String, body: Data, ifVersion version: Int, ttl: Duration?
     ) async throws -> StoredDocument? {
         let now = Self.now()
@@ -55,7 +55,7 @@ extension SQLiteTaskStore: DocumentStore {
         }
     }
 
-    public func deleteDocument(collection: String, id: String) async throws -> Bool {
+    package func deleteDocument(collection: String, id: String) async throws -> Bool {
         let now = Self.now()
         return try await writer.write { db in
             // An expired row goes too, but it was not there to the caller.
@@ -67,7 +67,7 @@ extension SQLiteTaskStore: DocumentStore {
         }
     }
 
-    public func documents(collection: String, after: String?, limit: Int) async throws -> [StoredDocument] {
+    package func documents(collection: String, after: String?, limit: Int) async throws -> [StoredDocument] {
         guard limit > 0 else { return [] }
         let now = Self.now()
         return try await database.read { db in

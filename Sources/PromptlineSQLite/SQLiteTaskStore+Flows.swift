@@ -15,7 +15,7 @@ import PromptlineCore
 /// NULL); when the parent finishes, every descendant takes the parent's expiry. Children
 /// are read for their results as long as the parent is, and go with it.
 extension SQLiteTaskStore {
-    public func enqueueFlow(_ flow: NewFlow, idempotencyKey: String?) async throws -> EnqueueOutcome {
+    package func enqueueFlow(_ flow: NewFlow, idempotencyKey: String?) async throws -> EnqueueOutcome {
         let parent = try TaskRow.Insert(flow.parent)
         let children = try flow.children.map { try TaskRow.Insert($0) }
         let policy = flow.onChildFailure.rawValue
@@ -38,7 +38,7 @@ extension SQLiteTaskStore {
         return outcome
     }
 
-    public func addChildren(_ lease: TaskLease, children: [NewTask], maxParallel: Int?) async throws -> Bool {
+    package func addChildren(_ lease: TaskLease, children: [NewTask], maxParallel: Int?) async throws -> Bool {
         let rows = try children.map { try TaskRow.Insert($0) }
         let maxParallel = maxParallel.map { max($0, 1) }
         let now = Self.now()
@@ -68,7 +68,7 @@ extension SQLiteTaskStore {
         return added
     }
 
-    public func flow(parentID: String) async throws -> FlowState? {
+    package func flow(parentID: String) async throws -> FlowState? {
         let now = Self.now()
         return try await database.read { db in
             guard let name = try String.fetchOne(db, sql: """

@@ -9,25 +9,25 @@ import ServiceLifecycle
 /// One process owns the file. Writes go through a ``GroupCommitWriter`` (many changes to a
 /// transaction, each answered only once committed); reads use the pool's concurrent readers.
 /// The queue lives in the database, ordered by an index on (priority, sequence).
-public final class SQLiteTaskStore: FlowStore, Service {
+package final class SQLiteTaskStore: FlowStore, Service {
     /// Where the store keeps its file and how long it keeps what it holds.
-    public struct Configuration: Sendable {
+    package struct Configuration: Sendable {
         /// The data directory; created if missing. The database is `promptline.sqlite` in it.
-        public var directory: String
-        public var retention: RetentionPolicy
+        package var directory: String
+        package var retention: RetentionPolicy
 
-        public init(directory: String = "./promptline-data", retention: RetentionPolicy = RetentionPolicy()) {
+        package init(directory: String = "./promptline-data", retention: RetentionPolicy = RetentionPolicy()) {
             self.directory = directory
             self.retention = retention
         }
 
-        public var databasePath: String {
+        package var databasePath: String {
             URL(fileURLWithPath: directory).appendingPathComponent("promptline.sqlite").path
         }
     }
 
     /// Where the store keeps its file and how long it keeps what it holds.
-    public let configuration: Configuration
+    package let configuration: Configuration
     let database: DatabasePool
     /// A connection of its own that copies the WAL into the database file, so that the
     /// writer never waits for the disk's flushes.
@@ -49,7 +49,7 @@ public final class SQLiteTaskStore: FlowStore, Service {
     /// Opens (or creates) the store. Whatever a previous process left `processing` has its
     /// lease ended, so the next ``reclaimExpiredLeases(maxAttempts:)`` hands it back to the
     /// queue (or dead-letters it, if it keeps taking its process down).
-    public static func open(_ configuration: Configuration, logger: Logger) async throws -> SQLiteTaskStore {
+    package static func open(_ configuration: Configuration, logger: Logger) async throws -> SQLiteTaskStore {
         try FileManager.default.createDirectory(atPath: configuration.directory, withIntermediateDirectories: true)
         var config = GRDB.Configuration()
         config.label = "promptline"
@@ -80,13 +80,13 @@ public final class SQLiteTaskStore: FlowStore, Service {
     }
 
     /// Closes the database file.
-    public func close() async throws {
+    package func close() async throws {
         try checkpointer.close()
         try database.close()
     }
 
     /// Checkpoints the WAL every second while running (a `Service`), and once more at the end.
-    public func run() async throws {
+    package func run() async throws {
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             try? await Task.sleep(for: .seconds(1))
             checkpoint(.passive)
@@ -104,7 +104,7 @@ public final class SQLiteTaskStore: FlowStore, Service {
 
     // MARK: - TaskStore
 
-    public func enqueue(_ tasks: [NewTask], idempotencyKey: String?) async throws -> EnqueueOutcome {
+    package func enqueue(_ tasks: [NewTask], idempotencyKey: String?) async throws -> EnqueueOutcome {
         guard !tasks.isEmpty else { return .stored([]) }
         let rows = try tasks.map { try TaskRow.Insert($0) }
         let now = Self.now()
@@ -154,7 +154,7 @@ public final class SQLiteTaskStore: FlowStore, Service {
         ).map { $0.split(separator: ",").map(String.init) }
     }
 
-    public func claim(limit: Int, lease: Duration) async throws -> [ClaimedTask] {
+    package func claim(limit: Int, lease: Duration) async throws -> [ClaimedTask] {
         guard limit > 0 else { return [] }
         let now = Self.now()
         let leaseUntil = now + lease.seconds
@@ -179,7 +179,7 @@ public final class SQLiteTaskStore: FlowStore, Service {
         return rows.sorted { ($0.priority, -$0.seq) > ($1.priority, -$1.seq) }.map(\.task)
     }
 
-    public func renew(_ leases: [TaskLease], lease: Duration) async throws -> Set<String> {
+    package func renew(_ leases: [TaskLease], lease: Duration) async throws -> Set<String> {
         guard !leases.isEmpty else { return [] }
         let leaseUntil = Self.now() + lease.seconds
         return try await writer.write { db in
@@ -195,11 +195,11 @@ public final class SQLiteTaskStore: FlowStore, Service {
         }
     }
 
-    public func reportProgress(_ lease: TaskLease, percent: Int) async throws -> Bool {
+    package func reportProgress(_ lease: TaskLease, percent: Int) async throws -> Bool {
         try await update(lease, set: "progress = ?", [min(max(percent, 0), 100)])
     }
 
-    public func complete(_ lease: TaskLease, result: TaskResult) async throws -> Bool {
+    package func complete(_ lease: TaskLease, result: TaskResult) async throws -> Bool {
         let now = Self.now()
         let expiresAt = now + retention.resultTTL.seconds
         return try await finish(lease, as: .completed, cause: nil, now: now, expiresAt: expiresAt, set: """
@@ -212,7 +212,7 @@ public final class SQLiteTaskStore: FlowStore, Service {
             ])
     }
 
-    public func fail(_ lease: TaskLease, error: String) async throws -> Bool {
+    package func fail(_ lease: TaskLease, error: String) async throws -> Bool {
         let now = Self.now()
         let expiresAt = now + retention.statusTTL.seconds
         return try await finish(lease, as: .error, cause: error, now: now, expiresAt: expiresAt, set: """
@@ -220,7 +220,7 @@ public final class SQLiteTaskStore: FlowStore, Service {
             """, [error, now, expiresAt])
     }
 
-    public func retry(_ lease: TaskLease, after delay: Duration, error: String) async throws -> Bool {
+    package func retry(_ lease: TaskLease, after delay: Duration, error: String) async throws -> Bool {
         let retried = try await update(lease, set: """
             status = 'queued', error = ?, lease_until = NULL, progress = 0, available_at = ?
             """, [error, Self.now() + max(delay, .zero).seconds])
@@ -228,7 +228,7 @@ public final class SQLiteTaskStore: FlowStore, Service {
         return retried
     }
 
-    public func release(_ leases: [TaskLease]) async throws -> Int {
+    package func release(_ leases: [TaskLease]) async throws -> Int {
         guard !leases.isEmpty else { return 0 }
         let now = Self.now()
         let released = try await writer.write { db in
@@ -248,7 +248,7 @@ public final class SQLiteTaskStore: FlowStore, Service {
         return released
     }
 
-    public func cancel(id: String) async throws -> CancelOutcome {
+    package func cancel(id: String) async throws -> CancelOutcome {
         let now = Self.now()
         let expiresAt = now + retention.statusTTL.seconds
         let statusTTL = retention.statusTTL.seconds
@@ -272,7 +272,7 @@ public final class SQLiteTaskStore: FlowStore, Service {
         return outcome
     }
 
-    public func tasks(ids: [String]) async throws -> [String: TaskRecord] {
+    package func tasks(ids: [String]) async throws -> [String: TaskRecord] {
         guard !ids.isEmpty else { return [:] }
         let now = Self.now()
         return try await database.read { db in
@@ -293,7 +293,7 @@ public final class SQLiteTaskStore: FlowStore, Service {
         }
     }
 
-    public func reclaimExpiredLeases(maxAttempts: Int) async throws -> Int {
+    package func reclaimExpiredLeases(maxAttempts: Int) async throws -> Int {
         let now = Self.now()
         let expiresAt = now + retention.statusTTL.seconds
         let statusTTL = retention.statusTTL.seconds
@@ -319,7 +319,7 @@ public final class SQLiteTaskStore: FlowStore, Service {
         return dead + requeued
     }
 
-    public func purgeExpired() async throws -> Int {
+    package func purgeExpired() async throws -> Int {
         let now = Self.now()
         return try await writer.write { db in
             try db.execute(
@@ -332,11 +332,11 @@ public final class SQLiteTaskStore: FlowStore, Service {
         }
     }
 
-    public func waitForWork(timeout: Duration) async {
+    package func waitForWork(timeout: Duration) async {
         await workSignal.wait(timeout: timeout)
     }
 
-    public func counts() async throws -> QueueCounts {
+    package func counts() async throws -> QueueCounts {
         let now = Self.now()
         return try await database.read { db in
             var counts = QueueCounts()
@@ -358,7 +358,7 @@ public final class SQLiteTaskStore: FlowStore, Service {
         }
     }
 
-    public func unfinishedCount(owner: String) async throws -> Int {
+    package func unfinishedCount(owner: String) async throws -> Int {
         try await database.read { db in
             try Int.fetchOne(db, sql: """
                 SELECT COUNT(*) FROM tasks WHERE owner = ? AND status IN ('queued', 'processing')

@@ -1,16 +1,16 @@
 /// A store broke the contract: what was expected, what the store did, and where it was checked.
-public struct ContractFailure: Error, CustomStringConvertible {
-    public var message: String
-    public var file: String
-    public var line: Int
+package struct ContractFailure: Error, CustomStringConvertible {
+    package var message: String
+    package var file: String
+    package var line: Int
 
-    public init(_ message: String, file: String = #fileID, line: Int = #line) {
+    package init(_ message: String, file: String = #fileID, line: Int = #line) {
         self.message = message
         self.file = file
         self.line = line
     }
 
-    public var description: String { "\(file):\(line): \(message)" }
+    package var description: String { "\(file):\(line): \(message)" }
 }
 
 /// Throws a ``ContractFailure`` with `message` unless `condition` holds.

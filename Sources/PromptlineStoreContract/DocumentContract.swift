@@ -13,23 +13,23 @@ import PromptlineCore
 ///
 /// Each case gets one fresh, empty store, which the runner closes once the case is over,
 /// whether it passed or not. Cases that check expiry take a second or two.
-public enum DocumentContract {
+package enum DocumentContract {
     /// Makes a fresh, empty store.
-    public typealias Factory = @Sendable () async throws -> any DocumentStore
+    package typealias Factory = @Sendable () async throws -> any DocumentStore
 
     /// Closes a store the factory made.
-    public typealias Closer = @Sendable (any DocumentStore) async throws -> Void
+    package typealias Closer = @Sendable (any DocumentStore) async throws -> Void
 
     /// One behaviour of the contract, checked against a fresh store.
-    public struct Case: Sendable, CustomStringConvertible {
-        public let name: String
+    package struct Case: Sendable, CustomStringConvertible {
+        package let name: String
         let check: @Sendable (any DocumentStore) async throws -> Void
 
-        public var description: String { name }
+        package var description: String { name }
 
         /// Runs the case against a store made by `factory`, then closes it with `close`.
         /// Throws a ``ContractFailure`` when the store breaks the contract.
-        public func run(_ factory: Factory, close: Closer = { _ in }) async throws {
+        package func run(_ factory: Factory, close: Closer = { _ in }) async throws {
             let store = try await factory()
             do {
                 try await check(store)
@@ -42,7 +42,7 @@ public enum DocumentContract {
     }
 
     /// Every case of the contract.
-    public static let cases: [Case] = [
+    package static let cases: [Case] = [
         Case(name: "insert then read back", check: insertThenReadBack),
         Case(name: "insert of an existing id changes nothing", check: insertOfExistingIdChangesNothing),
         Case(name: "replace at the current version", check: replaceAtCurrentVersion),

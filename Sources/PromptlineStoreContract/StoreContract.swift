@@ -18,20 +18,20 @@ import Synchronization
 /// instances of one deployment opens a second store on the backend of the first through
 /// the sibling factory. The case runner closes every store it opened once the case is
 /// over, whether it passed or not.
-public enum StoreContract {
+package enum StoreContract {
     /// Makes a fresh, empty store with the given retention.
-    public typealias Factory = @Sendable (RetentionPolicy) async throws -> any TaskStore
+    package typealias Factory = @Sendable (RetentionPolicy) async throws -> any TaskStore
 
     /// Closes a store the factory made (flushes, releases files and connections).
-    public typealias Closer = @Sendable (any TaskStore) async throws -> Void
+    package typealias Closer = @Sendable (any TaskStore) async throws -> Void
 
     /// Opens another store on the backend of one the factory made — the same database file,
     /// the same Redis and key prefix — as a second instance of the deployment would.
-    public typealias SiblingFactory = @Sendable (any TaskStore) async throws -> any TaskStore
+    package typealias SiblingFactory = @Sendable (any TaskStore) async throws -> any TaskStore
 
     /// One behaviour of the contract, checked against fresh stores.
-    public struct Case: Sendable, CustomStringConvertible {
-        public let name: String
+    package struct Case: Sendable, CustomStringConvertible {
+        package let name: String
         let body: @Sendable (Stores) async throws -> Void
 
         init(_ name: String, _ body: @escaping @Sendable (Stores) async throws -> Void) {
@@ -39,13 +39,13 @@ public enum StoreContract {
             self.body = body
         }
 
-        public var description: String { name }
+        package var description: String { name }
 
         /// Runs the case against stores made by `factory` (and `sibling`), then closes each
         /// of them with `close`. Throws a ``ContractFailure`` when the store breaks the
         /// contract. Without `sibling`, a store is its own second instance (as an in-memory
         /// store must be).
-        public func run(
+        package func run(
             _ factory: @escaping Factory, sibling: SiblingFactory? = nil, close: @escaping Closer = { _ in }
         ) async throws {
             let stores = Stores(factory: factory, sibling: sibling)
@@ -98,7 +98,7 @@ public enum StoreContract {
     }
 
     /// Every case of the contract.
-    public static let cases: [Case] = [
+    package static let cases: [Case] = [
         Case("enqueue stores a batch in order", enqueueStoresBatchInOrder),
         Case("idempotency key answers duplicate", idempotencyKeyAnswersDuplicate),
         Case("empty batch stores nothing", emptyBatchStoresNothing),

@@ -4,24 +4,24 @@ import NIOCore
 ///
 /// A command encodes its arguments one by one with ``append(_:)``; ``finish()`` closes it.
 /// Several commands may be written into one encoder, to be sent in one write (a pipeline).
-public struct RESPCommandEncoder: Sendable {
+package struct RESPCommandEncoder: Sendable {
     /// The bytes written so far.
-    public private(set) var buffer: ByteBuffer
+    package private(set) var buffer: ByteBuffer
     private var commandStart: Int?
     private var argumentCount = 0
     /// How many commands have been finished.
-    public private(set) var commandCount = 0
+    package private(set) var commandCount = 0
 
     /// Room left for the argument count of the command being written: `*` and up to
     /// ten digits, padded to a fixed width so that it can be filled in at the end.
     private static let headerWidth = 1 + 10 + 2
 
-    public init(allocator: ByteBufferAllocator = ByteBufferAllocator(), capacity: Int = 256) {
+    package init(allocator: ByteBufferAllocator = ByteBufferAllocator(), capacity: Int = 256) {
         buffer = allocator.buffer(capacity: capacity)
     }
 
     /// Starts a command; its name is its first argument.
-    public mutating func start(_ name: String) {
+    package mutating func start(_ name: String) {
         precondition(commandStart == nil, "finish() the previous command first")
         commandStart = buffer.writerIndex
         argumentCount = 0
@@ -29,7 +29,7 @@ public struct RESPCommandEncoder: Sendable {
         append(name)
     }
 
-    public mutating func append(_ argument: String) {
+    package mutating func append(_ argument: String) {
         argumentCount += 1
         buffer.writeInteger(UInt8(ascii: "$"))
         buffer.writeString(String(argument.utf8.count))
@@ -38,7 +38,7 @@ public struct RESPCommandEncoder: Sendable {
         buffer.writeStaticString("\r\n")
     }
 
-    public mutating func append(_ argument: ByteBuffer) {
+    package mutating func append(_ argument: ByteBuffer) {
         argumentCount += 1
         buffer.writeInteger(UInt8(ascii: "$"))
         buffer.writeString(String(argument.readableBytes))
@@ -47,15 +47,15 @@ public struct RESPCommandEncoder: Sendable {
         buffer.writeStaticString("\r\n")
     }
 
-    public mutating func append(_ argument: some BinaryInteger) {
+    package mutating func append(_ argument: some BinaryInteger) {
         append(String(argument))
     }
 
-    public mutating func append(_ argument: Double) {
+    package mutating func append(_ argument: Double) {
         append(argument.isFinite ? String(argument) : (argument > 0 ? "+inf" : "-inf"))
     }
 
-    public mutating func append(contentsOf arguments: some Sequence<String>) {
+    package mutating func append(contentsOf arguments: some Sequence<String>) {
         for argument in arguments { append(argument) }
     }
 
@@ -63,7 +63,7 @@ public struct RESPCommandEncoder: Sendable {
     ///
     /// The header is written right-aligned in a fixed-width slot; the leading bytes of the
     /// slot are then dropped by moving the remaining bytes, so the wire form is exact.
-    public mutating func finish() {
+    package mutating func finish() {
         guard let start = commandStart else { preconditionFailure("start() a command first") }
         commandStart = nil
         commandCount += 1

@@ -1,9 +1,9 @@
 import NIOCore
 
 /// Why bytes from Redis could not be read as RESP.
-public struct RESPParsingError: Error, Hashable, CustomStringConvertible {
+package struct RESPParsingError: Error, Hashable, CustomStringConvertible {
     /// What was wrong, with no dynamic values (usable as a metric label).
-    public enum Code: String, Sendable, Hashable {
+    package enum Code: String, Sendable, Hashable {
         case unknownType = "unknown type byte"
         case badLength = "bad length"
         case badInteger = "bad integer"
@@ -15,11 +15,11 @@ public struct RESPParsingError: Error, Hashable, CustomStringConvertible {
         case tooLarge = "value too large"
     }
 
-    public var code: Code
+    package var code: Code
     /// Where in the stream, relative to the start of the reply.
-    public var offset: Int
+    package var offset: Int
 
-    public var description: String { "malformed RESP: \(code.rawValue) at byte \(offset)" }
+    package var description: String { "malformed RESP: \(code.rawValue) at byte \(offset)" }
 }
 
 /// Reads RESP values from a stream of bytes that may arrive split at any point.
@@ -28,15 +28,15 @@ public struct RESPParsingError: Error, Hashable, CustomStringConvertible {
 /// channel handler can call it again when more bytes come. Malformed input throws a
 /// ``RESPParsingError``; the stream cannot be trusted after that and the connection should
 /// be closed.
-public struct RESPParser: Sendable {
+package struct RESPParser: Sendable {
     /// Deepest nesting of aggregates accepted.
-    public var maximumDepth: Int
+    package var maximumDepth: Int
     /// Largest bulk string accepted, in bytes (Redis's own default `proto-max-bulk-len`).
-    public var maximumBulkLength: Int
+    package var maximumBulkLength: Int
     /// Most elements accepted in one aggregate.
-    public var maximumElements: Int
+    package var maximumElements: Int
 
-    public init(maximumDepth: Int = 64, maximumBulkLength: Int = 512 * 1024 * 1024, maximumElements: Int = 1 << 24) {
+    package init(maximumDepth: Int = 64, maximumBulkLength: Int = 512 * 1024 * 1024, maximumElements: Int = 1 << 24) {
         self.maximumDepth = maximumDepth
         self.maximumBulkLength = maximumBulkLength
         self.maximumElements = maximumElements
@@ -44,7 +44,7 @@ public struct RESPParser: Sendable {
 
     /// The next whole value at the start of `buffer`, consumed; `nil` (nothing consumed)
     /// while the value is incomplete.
-    public func next(from buffer: inout ByteBuffer) throws(RESPParsingError) -> RESPValue? {
+    package func next(from buffer: inout ByteBuffer) throws(RESPParsingError) -> RESPValue? {
         var cursor = Cursor(buffer: buffer, start: buffer.readerIndex, position: buffer.readerIndex)
         guard let value = try parseValue(&cursor, depth: 0) else { return nil }
         buffer.moveReaderIndex(to: cursor.position)

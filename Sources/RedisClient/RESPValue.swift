@@ -5,7 +5,7 @@ import NIOCore
 /// Strings that Redis sends as bytes (bulk strings, verbatim strings) stay `ByteBuffer`s, so
 /// a value that is not UTF-8 survives. Attributes (`|`) carry out-of-band hints and are
 /// dropped by the parser; the value they annotate is what the caller sees.
-public enum RESPValue: Sendable, Hashable {
+package enum RESPValue: Sendable, Hashable {
     /// `+OK`
     case simpleString(String)
     /// `-ERR …` or `!` (a bulk error): Redis refused the command.
@@ -34,11 +34,11 @@ public enum RESPValue: Sendable, Hashable {
     case push([RESPValue])
 
     /// One key and value of a ``RESPValue/map(_:)``.
-    public struct Pair: Sendable, Hashable {
-        public var key: RESPValue
-        public var value: RESPValue
+    package struct Pair: Sendable, Hashable {
+        package var key: RESPValue
+        package var value: RESPValue
 
-        public init(_ key: RESPValue, _ value: RESPValue) {
+        package init(_ key: RESPValue, _ value: RESPValue) {
             self.key = key
             self.value = value
         }
@@ -47,7 +47,7 @@ public enum RESPValue: Sendable, Hashable {
 
 extension RESPValue {
     /// The value as text when it is a string of any kind or a number.
-    public var string: String? {
+    package var string: String? {
         switch self {
         case .simpleString(let text), .bigNumber(let text): text
         case .bulkString(let bytes), .verbatimString(_, let bytes): String(buffer: bytes)
@@ -58,7 +58,7 @@ extension RESPValue {
     }
 
     /// The value as an integer when it is one, or a string that reads as one.
-    public var int64: Int64? {
+    package var int64: Int64? {
         switch self {
         case .integer(let value): value
         case .double(let value): Int64(exactly: value)
@@ -68,7 +68,7 @@ extension RESPValue {
     }
 
     /// The elements of an array, set or push.
-    public var elements: [RESPValue]? {
+    package var elements: [RESPValue]? {
         switch self {
         case .array(let values), .set(let values), .push(let values): values
         case .map(let pairs): pairs.flatMap { [$0.key, $0.value] }
@@ -77,13 +77,13 @@ extension RESPValue {
     }
 
     /// The message of an error reply.
-    public var errorMessage: String? {
+    package var errorMessage: String? {
         if case .error(let message) = self { message } else { nil }
     }
 }
 
 extension RESPValue: CustomStringConvertible {
-    public var description: String {
+    package var description: String {
         switch self {
         case .simpleString(let text): "+\(text)"
         case .error(let message): "-\(message)"

@@ -5,14 +5,14 @@ import NIOCore
 /// ```swift
 /// let value = try await client.send(GET("greeting"))   // ByteBuffer?
 /// ```
-public protocol RedisCommand: Sendable {
+package protocol RedisCommand: Sendable {
     associatedtype Response: RESPDecodable = RESPValue
     /// Writes the command (``RESPCommandEncoder/start(_:)`` … ``RESPCommandEncoder/finish()``).
     func encode(into encoder: inout RESPCommandEncoder)
 }
 
 /// A type a reply can be read as.
-public protocol RESPDecodable: Sendable {
+package protocol RESPDecodable: Sendable {
     /// Reads the reply; error replies have already been turned into thrown errors.
     init(fromRESP value: RESPValue) throws(RedisClientError)
 }
@@ -24,25 +24,25 @@ extension RESPDecodable {
 }
 
 extension RESPValue: RESPDecodable {
-    public init(fromRESP value: RESPValue) { self = value }
+    package init(fromRESP value: RESPValue) { self = value }
 }
 
 extension String: RESPDecodable {
-    public init(fromRESP value: RESPValue) throws(RedisClientError) {
+    package init(fromRESP value: RESPValue) throws(RedisClientError) {
         guard let text = value.string else { throw Self.mismatch(value) }
         self = text
     }
 }
 
 extension Int: RESPDecodable {
-    public init(fromRESP value: RESPValue) throws(RedisClientError) {
+    package init(fromRESP value: RESPValue) throws(RedisClientError) {
         guard let number = value.int64, let int = Int(exactly: number) else { throw Self.mismatch(value) }
         self = int
     }
 }
 
 extension Bool: RESPDecodable {
-    public init(fromRESP value: RESPValue) throws(RedisClientError) {
+    package init(fromRESP value: RESPValue) throws(RedisClientError) {
         switch value {
         case .boolean(let flag): self = flag
         case .integer(let number): self = number != 0
@@ -52,7 +52,7 @@ extension Bool: RESPDecodable {
 }
 
 extension ByteBuffer: RESPDecodable {
-    public init(fromRESP value: RESPValue) throws(RedisClientError) {
+    package init(fromRESP value: RESPValue) throws(RedisClientError) {
         switch value {
         case .bulkString(let bytes), .verbatimString(_, let bytes): self = bytes
         case .simpleString(let text): self = ByteBuffer(string: text)
@@ -62,13 +62,13 @@ extension ByteBuffer: RESPDecodable {
 }
 
 extension Optional: RESPDecodable where Wrapped: RESPDecodable {
-    public init(fromRESP value: RESPValue) throws(RedisClientError) {
+    package init(fromRESP value: RESPValue) throws(RedisClientError) {
         if case .null = value { self = .none } else { self = try Wrapped(fromRESP: value) }
     }
 }
 
 extension Array: RESPDecodable where Element: RESPDecodable {
-    public init(fromRESP value: RESPValue) throws(RedisClientError) {
+    package init(fromRESP value: RESPValue) throws(RedisClientError) {
         guard let elements = value.elements else { throw Self.mismatch(value) }
         var result: [Element] = []
         result.reserveCapacity(elements.count)
@@ -78,8 +78,8 @@ extension Array: RESPDecodable where Element: RESPDecodable {
 }
 
 /// The reply of commands that answer `+OK`.
-public struct RedisOK: RESPDecodable, Hashable {
-    public init(fromRESP value: RESPValue) throws(RedisClientError) {
+package struct RedisOK: RESPDecodable, Hashable {
+    package init(fromRESP value: RESPValue) throws(RedisClientError) {
         guard case .simpleString = value else { throw Self.mismatch(value) }
     }
 }

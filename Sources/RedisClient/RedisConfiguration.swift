@@ -2,31 +2,31 @@ import Foundation
 import Timing
 
 /// Where Redis is and how to talk to it.
-public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
-    public var host: String
-    public var port: Int
-    public var database: Int
-    public var username: String?
+package struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
+    package var host: String
+    package var port: Int
+    package var database: Int
+    package var username: String?
     /// Sent with `HELLO … AUTH` (or `AUTH`); never logged or shown.
-    public var password: String?
+    package var password: String?
     /// TLS (a `rediss://` URL).
-    public var tls: Bool
+    package var tls: Bool
     /// A PEM file of the certificate authorities to trust with TLS instead of the system's
     /// (the URL's `tls_ca_file` query item), for a Redis with a private CA.
-    public var tlsCAFile: String?
+    package var tlsCAFile: String?
     /// How long a connection may take to open, handshake included.
-    public var connectTimeout: Duration
+    package var connectTimeout: Duration
     /// How long a command may wait for its reply before its connection is closed.
-    public var commandTimeout: Duration
+    package var commandTimeout: Duration
     /// How many connections the pool keeps; commands are pipelined on each.
-    public var connectionCount: Int
+    package var connectionCount: Int
     /// The first wait before reconnecting after a failure; it doubles up to `reconnectMaxDelay`.
-    public var reconnectBaseDelay: Duration
-    public var reconnectMaxDelay: Duration
+    package var reconnectBaseDelay: Duration
+    package var reconnectMaxDelay: Duration
     /// The name each connection gives itself (`CLIENT SETNAME`), seen in `CLIENT LIST`.
-    public var clientName: String?
+    package var clientName: String?
 
-    public init(
+    package init(
         host: String = "127.0.0.1", port: Int = 6379, database: Int = 0,
         username: String? = nil, password: String? = nil, tls: Bool = false, tlsCAFile: String? = nil,
         connectTimeout: Duration = .seconds(5), commandTimeout: Duration = .seconds(30),
@@ -51,7 +51,7 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
 
     /// Reads `redis://[[username]:password@]host[:port][/database]`, or `rediss://…` for TLS
     /// (with `?tls_ca_file=/path/ca.pem` to trust a private certificate authority).
-    public init(url: String) throws(RedisURLError) {
+    package init(url: String) throws(RedisURLError) {
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased() else {
             throw RedisURLError(reason: "not a URL")
         }
@@ -83,16 +83,16 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The address, with the password masked.
-    public var description: String {
+    package var description: String {
         let credentials = password == nil ? (username.map { "\($0)@" } ?? "") : "\(username ?? ""):***@"
         return "\(tls ? "rediss" : "redis")://\(credentials)\(host):\(port)/\(database)"
     }
 }
 
 /// A Redis URL that cannot be used; the reason never repeats a password.
-public struct RedisURLError: Error, Hashable, CustomStringConvertible {
-    public var reason: String
-    public var description: String { "bad Redis URL: \(reason)" }
+package struct RedisURLError: Error, Hashable, CustomStringConvertible {
+    package var reason: String
+    package var description: String { "bad Redis URL: \(reason)" }
 }
 
 extension RedisConfiguration {

@@ -5,10 +5,10 @@ import NIOSSL
 
 /// One connection to Redis, on which any number of commands may be in flight at once
 /// (pipelining): each waits for its own reply, in order.
-public final class RedisConnection: Sendable {
+package final class RedisConnection: Sendable {
     let channel: any Channel
     /// 3 after a successful `HELLO 3`, 2 for a server that only speaks RESP2.
-    public let protocolVersion: Int
+    package let protocolVersion: Int
     private let commandTimeout: Duration
 
     private init(channel: any Channel, protocolVersion: Int, commandTimeout: Duration) {
@@ -20,7 +20,7 @@ public final class RedisConnection: Sendable {
     /// Opens a connection and shakes hands: `HELLO 3` with `AUTH` (falling back to RESP2 and
     /// `AUTH` on a server without `HELLO`), then `SELECT`. `onPush` gets the messages Redis
     /// sends on its own (pub/sub), on the connection's event loop.
-    public static func connect(
+    package static func connect(
         _ configuration: RedisConfiguration,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         onPush: @escaping @Sendable (RESPValue) -> Void = { _ in }
@@ -100,10 +100,10 @@ public final class RedisConnection: Sendable {
     }
 
     /// Whether the connection is still open.
-    public var isActive: Bool { channel.isActive }
+    package var isActive: Bool { channel.isActive }
 
     /// Sends one command and waits for its reply.
-    public func send<Command: RedisCommand>(_ command: Command) async throws(RedisClientError) -> Command.Response {
+    package func send<Command: RedisCommand>(_ command: Command) async throws(RedisClientError) -> Command.Response {
         var encoder = RESPCommandEncoder(allocator: channel.allocator)
         command.encode(into: &encoder)
         let reply = try await write(encoder)[0].get()
@@ -111,7 +111,7 @@ public final class RedisConnection: Sendable {
     }
 
     /// Sends several commands in one write and answers each one's outcome, in order.
-    public func execute<each Command: RedisCommand>(
+    package func execute<each Command: RedisCommand>(
         _ commands: repeat each Command
     ) async -> (repeat Result<(each Command).Response, RedisClientError>) {
         var encoder = RESPCommandEncoder(allocator: channel.allocator)
@@ -169,12 +169,12 @@ public final class RedisConnection: Sendable {
     }
 
     /// Closes the connection; commands still waiting fail.
-    public func close() async {
+    package func close() async {
         try? await channel.close()
     }
 
     /// Completes when the connection has closed.
-    public func closed() async {
+    package func closed() async {
         try? await channel.closeFuture.get()
     }
 }

@@ -14,8 +14,8 @@ import Timing
 /// While Redis is out of reach and a connection waits out its backoff, commands sent to it
 /// fail at once with an error whose ``RedisClientError/isUnavailable`` is true, so callers
 /// can answer "try again later" without piling up.
-public final class RedisConnectionPool: Sendable {
-    public let configuration: RedisConfiguration
+package final class RedisConnectionPool: Sendable {
+    package let configuration: RedisConfiguration
     private let logger: Logger
     private let slots: [ConnectionSlot]
     private let nextSlot = Atomic<Int>(0)
@@ -43,7 +43,7 @@ public final class RedisConnectionPool: Sendable {
     /// For each of the group's loops, the slots whose connection lives on it.
     private let slotsByLoop: [ObjectIdentifier: [ConnectionSlot]]
 
-    public init(
+    package init(
         _ configuration: RedisConfiguration,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger
@@ -58,13 +58,13 @@ public final class RedisConnectionPool: Sendable {
     }
 
     /// Sends one command on the next connection and waits for its reply.
-    public func send<Command: RedisCommand>(_ command: Command) async throws(RedisClientError) -> Command.Response {
+    package func send<Command: RedisCommand>(_ command: Command) async throws(RedisClientError) -> Command.Response {
         try await connection().send(command)
     }
 
     /// Sends several commands in one write on one connection (a pipeline), and answers each
     /// one's outcome in order.
-    public func execute<each Command: RedisCommand>(
+    package func execute<each Command: RedisCommand>(
         _ commands: repeat each Command
     ) async throws(RedisClientError) -> (repeat Result<(each Command).Response, RedisClientError>) {
         try await connection().execute(repeat each commands)
@@ -72,7 +72,7 @@ public final class RedisConnectionPool: Sendable {
 
     /// Runs a script with `EVALSHA`, loading it first when this pool has not yet, and again
     /// when Redis has lost it (`NOSCRIPT`).
-    public func run(_ script: RedisScript, keys: [String] = [], arguments: [RedisScript.Argument]) async throws(RedisClientError) -> RESPValue {
+    package func run(_ script: RedisScript, keys: [String] = [], arguments: [RedisScript.Argument]) async throws(RedisClientError) -> RESPValue {
         let connection = try await connection()
         var sha = scriptHashes.withLock { $0[script.source] }
         if sha == nil { sha = try await load(script, on: connection) }
@@ -92,7 +92,7 @@ public final class RedisConnectionPool: Sendable {
     }
 
     /// Closes every connection; later commands fail.
-    public func shutdown() async {
+    package func shutdown() async {
         for slot in slots {
             let (connection, waiters) = slot.state.withLock { slot -> (RedisConnection?, [CheckedContinuation<RedisConnection, any Error>]) in
                 defer { slot = .shutDown }

@@ -2,25 +2,25 @@ import NIOCore
 
 /// A Lua script, run with `EVALSHA` and loaded (again) whenever Redis says `NOSCRIPT` —
 /// after a restart or a `SCRIPT FLUSH`, scripts come back by themselves.
-public struct RedisScript: Sendable, Hashable {
+package struct RedisScript: Sendable, Hashable {
     /// A short name for logs and errors.
-    public var name: String
-    public var source: String
+    package var name: String
+    package var source: String
 
-    public init(name: String, source: String) {
+    package init(name: String, source: String) {
         self.name = name
         self.source = source
     }
 
     /// One argument of a script call.
-    public enum Argument: Sendable, Hashable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral {
+    package enum Argument: Sendable, Hashable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral {
         case string(String)
         case bytes(ByteBuffer)
         case integer(Int64)
         case double(Double)
 
-        public init(stringLiteral value: String) { self = .string(value) }
-        public init(integerLiteral value: Int64) { self = .integer(value) }
+        package init(stringLiteral value: String) { self = .string(value) }
+        package init(integerLiteral value: Int64) { self = .integer(value) }
 
         func encode(into encoder: inout RESPCommandEncoder) {
             switch self {

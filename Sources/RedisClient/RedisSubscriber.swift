@@ -8,19 +8,19 @@ import Timing
 ///
 /// Messages published while it was away are lost (pub/sub keeps nothing), so it calls
 /// `onReconnect` each time it has subscribed again: the place to look for anything missed.
-public struct RedisSubscriber: Sendable {
+package struct RedisSubscriber: Sendable {
     /// A message published on a channel.
-    public struct Message: Sendable, Hashable {
-        public var channel: String
-        public var payload: ByteBuffer
+    package struct Message: Sendable, Hashable {
+        package var channel: String
+        package var payload: ByteBuffer
     }
 
-    public let configuration: RedisConfiguration
-    public let channels: [String]
+    package let configuration: RedisConfiguration
+    package let channels: [String]
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
 
-    public init(
+    package init(
         _ configuration: RedisConfiguration, channels: [String],
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger
     ) {
@@ -32,7 +32,7 @@ public struct RedisSubscriber: Sendable {
 
     /// Runs until the task is cancelled: subscribes, hands every message to `onMessage`,
     /// and reconnects with backoff whenever the connection is lost.
-    public func run(
+    package func run(
         onMessage: @escaping @Sendable (Message) -> Void,
         onReconnect: @escaping @Sendable () -> Void = {}
     ) async {

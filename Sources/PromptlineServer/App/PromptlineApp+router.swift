@@ -4,8 +4,8 @@ import PromptlineCore
 
 extension PromptlineApp {
     /// The routes, for the server and for in-process tests. Without `upstream` there is no
-    /// OpenAI-compatible chat API, without `documents` no submissions' records, without
-    /// `batches` no Batch API, without `access` no API keys (everything is open). `metrics` is
+    /// OpenAI-compatible chat API, without `documents` no submissions' records and no
+    /// files, without `batches` no Batch API, without `access` no API keys (everything is open). `metrics` is
     /// what `/metrics` answers; the routes count requests and cancellations into it.
     package static func buildRouter(
         settings: ServerSettings, store: any TaskStore, pool: WorkerPool,
@@ -39,8 +39,13 @@ extension PromptlineApp {
             ).addRoutes(to: router)
         }
         if let batches {
-            BatchController(service: batches, maxFileSize: settings.batchMaxFileSize, maxBodySize: settings.maxBodySize)
-                .addRoutes(to: router)
+            BatchController(service: batches, maxBodySize: settings.maxBodySize).addRoutes(to: router)
+        }
+        if let documents {
+            FilesController(
+                files: FileService(documents: documents, retention: .seconds(settings.resultTTL)), batches: batches,
+                maxBatchFileSize: settings.batchMaxFileSize, maxDocumentSize: settings.documentMaxSize
+            ).addRoutes(to: router)
         }
         DocsController().addRoutes(to: router)
         OperationsController(

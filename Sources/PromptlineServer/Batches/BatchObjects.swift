@@ -92,52 +92,14 @@ struct BatchObject: Codable, Sendable, Equatable {
     }
 }
 
-/// An uploaded file, in OpenAI's shape; stored in the collection `files`, its bytes in
-/// `file-contents` under the same id.
-struct FileObject: Codable, Sendable, Equatable {
-    var id: String
-    var object = "file"
-    var bytes: Int
-    var createdAt: Int
-    var expiresAt: Int?
-    var filename: String
-    var purpose: String
-    var status = "processed"
-    /// How many requests the file holds (Promptline's own field).
-    var lines: Int?
-    /// The API key that uploaded the file (Promptline's own field, absent on an open server).
-    var owner: String?
-
-    enum CodingKeys: String, CodingKey {
-        case id, object, bytes, filename, purpose, status, lines, owner
-        case createdAt = "created_at"
-        case expiresAt = "expires_at"
-    }
-}
-
 /// `GET /v1/batches`.
-struct BatchList: Encodable {
-    var object = "list"
-    var data: [BatchObject]
-    var firstID: String?
-    var lastID: String?
-    var hasMore: Bool
-
-    enum CodingKeys: String, CodingKey {
-        case object, data
-        case firstID = "first_id"
-        case lastID = "last_id"
-        case hasMore = "has_more"
-    }
-}
+typealias BatchList = ListPage<BatchObject>
 
 /// The collections the Batch API keeps in the ``DocumentStore``.
 enum BatchCollections {
     static let batches = "batches"
     /// One empty record per batch still running, so that watching them costs nothing per finished batch.
     static let activeBatches = "active-batches"
-    static let files = "files"
-    static let fileContents = "file-contents"
 }
 
 extension Date {

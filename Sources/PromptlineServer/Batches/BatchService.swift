@@ -32,18 +32,13 @@ package struct BatchService: Sendable {
 
     // MARK: - Files
 
+    /// Where the batch's input and result files are kept.
+    var files: FileService { FileService(documents: documents, retention: retention) }
+
+    /// Checks a batch input file line by line and stores it.
     func storeFile(_ data: Data, filename: String, owner: String?) async throws -> FileObject {
         let input = try BatchInput(data, maxRequests: maxRequests)
-        let now = Date()
-        let file = FileObject(
-            id: "file-" + Self.randomHex(), bytes: data.count, createdAt: now.unixSeconds,
-            expiresAt: (now + retention.seconds).unixSeconds, filename: filename, purpose: "batch", lines: input.lines.count,
-            owner: owner
-        )
-        // Content first: a file whose record exists always has its bytes.
-        _ = try await documents.insertDocument(collection: BatchCollections.fileContents, id: file.id, body: data, ttl: retention)
-        _ = try await documents.insertDocument(collection: BatchCollections.files, id: file.id, body: try Self.encode(file), ttl: retention)
-        return file
+        return try await files.store(data, filename: filename, purpose: "batch", owner: owner, lines: input.lines.count)
     }
 
     /// A stored file, or the output or error file of a batch.
@@ -51,9 +46,7 @@ package struct BatchService: Sendable {
     /// A batch's result files are stored when it ends (``storeResultFiles(of:)``); until
     /// they are (an instance that crashed in between), they are built from its tasks.
     func file(_ id: String) async throws -> FileObject? {
-        if let stored = try await documents.document(collection: BatchCollections.files, id: id) {
-            return try JSONDecoder().decode(FileObject.self, from: stored.body)
-        }
+        if let file = try await files.file(id) { return file }
         guard let (batch, errors) = try await batchOfResultFile(id) else { return nil }
         return resultFile(of: batch, errors: errors, bytes: try await results(of: batch, errors: errors).count, expiresAt: nil)
     }
@@ -70,22 +63,19 @@ package struct BatchService: Sendable {
 
     /// Stores the result files of a batch that has just ended, built once from its tasks:
     /// reading them then costs one read, and they keep their lines after the tasks expire.
-    /// Content first, as for an upload: a file whose record exists always has its bytes.
     private func storeResultFiles(of batch: BatchObject) async throws {
-        for (id, errors) in [(batch.outputFileID, false), (batch.errorFileID, true)] {
-            guard let id else { continue }
+        for (id, errors) in [(batch.outputFileID, false), (batch.errorFileID, true)] where id != nil {
             let content = try await results(of: batch, errors: errors)
             let file = resultFile(of: batch, errors: errors, bytes: content.count, expiresAt: (Date() + retention.seconds).unixSeconds)
-            _ = try await documents.insertDocument(collection: BatchCollections.fileContents, id: id, body: content, ttl: retention)
-            _ = try await documents.insertDocument(collection: BatchCollections.files, id: id, body: try Self.encode(file), ttl: retention)
+            try await files.store(file, content: content)
         }
     }
 
     /// A file's bytes, when it exists and `visible` accepts its owner.
     func fileContent(_ id: String, visible: (String?) -> Bool) async throws -> Data? {
-        if let stored = try await documents.document(collection: BatchCollections.files, id: id) {
-            guard visible(try JSONDecoder().decode(FileObject.self, from: stored.body).owner) else { return nil }
-            return try await documents.document(collection: BatchCollections.fileContents, id: id)?.body
+        if let file = try await files.file(id) {
+            guard visible(file.owner) else { return nil }
+            return try await files.content(id)
         }
         guard let (batch, errors) = try await batchOfResultFile(id), visible(batch.owner) else { return nil }
         return try await results(of: batch, errors: errors)

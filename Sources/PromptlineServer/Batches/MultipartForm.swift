@@ -1,11 +1,13 @@
 import Foundation
 
 /// A `multipart/form-data` body, as `POST /v1/files` receives it: named parts, each with
-/// its bytes and, for a file, its file name.
+/// its bytes and, for a file, its file name and content type.
 struct MultipartForm {
     struct Part {
         var name: String
         var filename: String?
+        /// The part's `Content-Type` without parameters, lowercased; `nil` when it has none.
+        var contentType: String?
         var data: Data
     }
 
@@ -47,10 +49,21 @@ struct MultipartForm {
             }
             let (name, filename) = try Self.disposition(headers)
             guard let name else { throw FormError(description: "a multipart part has no Content-Disposition name") }
-            parts.append(Part(name: name, filename: filename, data: body[headerEnd.upperBound..<end.lowerBound]))
+            parts.append(Part(
+                name: name, filename: filename, contentType: Self.contentType(headers),
+                data: body[headerEnd.upperBound..<end.lowerBound]
+            ))
             cursor = end.upperBound
         }
         self.parts = parts
+    }
+
+    /// The media type of a part's `Content-Type` header (`text/plain; charset=utf-8` → `text/plain`).
+    private static func contentType(_ headers: String) -> String? {
+        for line in headers.split(separator: "\r\n") where line.lowercased().hasPrefix("content-type:") {
+            return (try? HeaderValue(line.dropFirst("content-type:".count)))?.value.lowercased()
+        }
+        return nil
     }
 
     /// `name` and file name of a part's `Content-Disposition: form-data; name="…"; filename="…"`.

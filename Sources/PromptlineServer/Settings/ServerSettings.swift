@@ -42,6 +42,8 @@ package struct ServerSettings: Sendable, Equatable {
     package var batchMaxRequests = 50_000
     /// The largest Batch API input file, in bytes.
     package var batchMaxFileSize = 200 * 1024 * 1024
+    /// The largest document (`POST /v1/files` with purpose `user_data` or `assistants`), in bytes.
+    package var documentMaxSize = 50 * 1024 * 1024
     /// The most prompts in one `POST /api/tasks`.
     package var maxPrompts = 50_000
     /// The most characters in one prompt, its messages together.

@@ -8,7 +8,7 @@ extension Setting {
         host, port, upstreamURL, upstreamAPIKey, model, maxTokens, temperature, workers, dataDir, redisURL, redisPrefix,
         instanceID, heartbeatInterval, upstreamTimeout, upstreamStreaming, maxAttempts, retryBaseDelay, retryMaxDelay,
         lease, statusTTL, resultTTL, shutdownGrace, maxBodySize, cacheTTL, batchMaxRequests, batchMaxFileSize, maxPrompts,
-        maxPromptLength, maxTokensLimit, webhookSecret, webhookTimeout, webhookMaxAttempts, webhookRetryDelay, logLevel,
+        documentMaxSize, maxPromptLength, maxTokensLimit, webhookSecret, webhookTimeout, webhookMaxAttempts, webhookRetryDelay, logLevel,
         logFormat,
     ]
 
@@ -124,6 +124,10 @@ extension Setting {
     package static let batchMaxFileSize = integer(
         "batch-max-file-size", \.batchMaxFileSize, env: ["PROMPTLINE_BATCH_MAX_FILE_SIZE"], in: 1_024...1_073_741_824,
         "Largest Batch API input file, in bytes.", default: "209715200 (200 MiB)"
+    )
+    package static let documentMaxSize = integer(
+        "document-max-size", \.documentMaxSize, env: ["PROMPTLINE_DOCUMENT_MAX_SIZE"], in: 1_024...1_073_741_824,
+        "Largest document (a file of purpose user_data or assistants), in bytes.", default: "52428800 (50 MiB)"
     )
     package static let maxPrompts = integer(
         "max-prompts", \.maxPrompts, env: ["PROMPTLINE_MAX_PROMPTS"], in: 1...1_000_000, "Most prompts in one POST /api/tasks."

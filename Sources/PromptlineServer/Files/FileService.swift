@@ -1,0 +1,95 @@
+import Foundation
+import PromptlineCore
+
+/// Files as OpenAI's Files API has them: batch input and result files, and documents
+/// (`user_data`, `assistants`). A file's record (``FileObject``) and its bytes are two
+/// documents of the ``DocumentStore`` under the same id, so they are shared by every
+/// instance that shares the store and expire with the result TTL.
+package struct FileService: Sendable {
+    let documents: any DocumentStore
+    /// How long a file stays readable.
+    let retention: Duration
+
+    /// The collections files are kept in.
+    enum Collections {
+        static let records = "files"
+        static let contents = "file-contents"
+    }
+
+    /// The purposes an upload may have; result files are `batch_output` and `batch_error`.
+    static let uploadPurposes = ["batch", "user_data", "assistants"]
+    static let listedPurposes = uploadPurposes + ["batch_output", "batch_error"]
+
+    /// Stores a file under a new id.
+    func store(_ data: Data, filename: String, purpose: String, owner: String?, lines: Int? = nil) async throws -> FileObject {
+        let now = Date()
+        let file = FileObject(
+            id: "file-" + BatchService.randomHex(), bytes: data.count, createdAt: now.unixSeconds,
+            expiresAt: (now + retention.seconds).unixSeconds, filename: filename, purpose: purpose, lines: lines, owner: owner
+        )
+        try await store(file, content: data)
+        return file
+    }
+
+    /// Stores a file whose record is made: the content first, so a file whose record
+    /// exists always has its bytes.
+    func store(_ file: FileObject, content: Data) async throws {
+        _ = try await documents.insertDocument(collection: Collections.contents, id: file.id, body: content, ttl: retention)
+        _ = try await documents.insertDocument(collection: Collections.records, id: file.id, body: try BatchService.encode(file), ttl: retention)
+    }
+
+    /// A stored file's record; `nil` when unknown or expired.
+    func file(_ id: String) async throws -> FileObject? {
+        guard let stored = try await documents.document(collection: Collections.records, id: id) else { return nil }
+        return try JSONDecoder().decode(FileObject.self, from: stored.body)
+    }
+
+    /// A stored file's bytes.
+    func content(_ id: String) async throws -> Data? {
+        try await documents.document(collection: Collections.contents, id: id)?.body
+    }
+
+    /// Deletes a file: its record first, so that no reader finds a record without its bytes.
+    func delete(_ id: String) async throws -> Bool {
+        let existed = try await documents.deleteDocument(collection: Collections.records, id: id)
+        _ = try await documents.deleteDocument(collection: Collections.contents, id: id)
+        return existed
+    }
+
+    /// One page of the files `visible` accepts the owner of, of one purpose or all.
+    ///
+    /// The store lists newest first; other keys' files are skipped, so a page may take
+    /// several reads. Oldest first (`ascending`) reads every visible file before paging,
+    /// which is fine for the thousands of files one key keeps, not for millions.
+    func list(
+        purpose: String?, after: String?, limit: Int, ascending: Bool, visible: (String?) -> Bool
+    ) async throws -> FileList {
+        var files: [FileObject] = []
+        var cursor: String? = ascending ? nil : after
+        var hasMore = false
+        let wanted = ascending ? Int.max : limit
+        reading: while true {
+            let stored = try await documents.documents(collection: Collections.records, after: cursor, limit: 500)
+            for document in stored {
+                let file = try JSONDecoder().decode(FileObject.self, from: document.body)
+                guard visible(file.owner), purpose == nil || file.purpose == purpose else { continue }
+                guard files.count < wanted else {
+                    hasMore = true
+                    break reading
+                }
+                files.append(file)
+            }
+            guard stored.count == 500, let last = stored.last else { break }
+            cursor = last.id
+        }
+        if ascending {
+            files.reverse()
+            if let after, let index = files.firstIndex(where: { $0.id == after }) {
+                files.removeFirst(index + 1)
+            }
+            hasMore = files.count > limit
+            files = Array(files.prefix(limit))
+        }
+        return FileList(data: files, firstID: files.first?.id, lastID: files.last?.id, hasMore: hasMore)
+    }
+}
