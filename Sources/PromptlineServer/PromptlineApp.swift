@@ -174,10 +174,10 @@ public enum PromptlineApp {
     public struct Upstream: Sendable {
         public var client: OpenAIClient
         /// The upstream's "wait before calling again", honoured by workers and chat calls alike.
-        public var gate: RateLimitGate
+        public var gate: RateLimitGate<ContinuousClock>
         public var cache: ResponseCache
 
-        public init(client: OpenAIClient, gate: RateLimitGate, cache: ResponseCache) {
+        public init(client: OpenAIClient, gate: RateLimitGate<ContinuousClock>, cache: ResponseCache) {
             self.client = client
             self.gate = gate
             self.cache = cache
@@ -189,7 +189,7 @@ public enum PromptlineApp {
     /// API keys (everything is open). `metrics` is what `/metrics` answers; the routes count
     /// requests and cancellations into it.
     public static func buildRouter(
-        settings: ServerSettings, store: any TaskStore, pool: WorkerPool,
+        settings: ServerSettings, store: any TaskStore, pool: WorkerPool<ContinuousClock>,
         cluster: any ClusterRegistry = LocalClusterRegistry(), upstream: Upstream? = nil, documents: (any DocumentStore)? = nil,
         access: AccessControl? = nil, metrics: PromptlineMetrics = PromptlineMetrics(), logger: Logger = Logger(label: "promptline")
     ) -> Router<PromptlineRequestContext> {
