@@ -143,6 +143,11 @@ let package = Package(
             name: "PromptlineStoreContract",
             dependencies: ["PromptlineCore"]
         ),
+        // For tests: a clock the test moves, and a TaskStore in memory that runs on it.
+        .target(
+            name: "PromptlineTesting",
+            dependencies: ["PromptlineCore"]
+        ),
         // Argument parsing and wiring only.
         .executableTarget(
             name: "promptline",
@@ -159,6 +164,10 @@ let package = Package(
         .testTarget(
             name: "PromptlineCoreTests",
             dependencies: ["PromptlineCore", .product(name: "MetricsTestKit", package: "swift-metrics")]
+        ),
+        .testTarget(
+            name: "PromptlineTestingTests",
+            dependencies: ["PromptlineTesting", "PromptlineStoreContract"]
         ),
         .testTarget(name: "OpenAIUpstreamTests", dependencies: ["OpenAIUpstream", "MockUpstream", "EventLoopExecutor"]),
         .testTarget(
