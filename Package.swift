@@ -163,7 +163,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PromptlineCoreTests",
-            dependencies: ["PromptlineCore", .product(name: "MetricsTestKit", package: "swift-metrics")]
+            dependencies: ["PromptlineCore", "PromptlineTesting", .product(name: "MetricsTestKit", package: "swift-metrics")]
         ),
         .testTarget(
             name: "PromptlineTestingTests",
