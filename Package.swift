@@ -163,7 +163,13 @@ let package = Package(
         ),
         .testTarget(
             name: "PromptlineCoreTests",
-            dependencies: ["PromptlineCore", "PromptlineTesting", .product(name: "MetricsTestKit", package: "swift-metrics")]
+            dependencies: [
+                "PromptlineCore",
+                "PromptlineTesting",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ]
         ),
         .testTarget(
             name: "PromptlineTestingTests",

@@ -56,6 +56,7 @@ public final class InMemoryTaskStore<C: Clock>: TaskStore where C.Duration == Du
     public let retention: RetentionPolicy
     private let state = Mutex(State())
     private let workSignal = WakeUpSignal()
+    private let claimObserver = Mutex<(@Sendable ([ClaimedTask]) -> Void)?>(nil)
 
     public init(clock: C, retention: RetentionPolicy = RetentionPolicy()) {
         self.clock = clock
@@ -74,6 +75,12 @@ public final class InMemoryTaskStore<C: Clock>: TaskStore where C.Duration == Du
     /// When the current lease of a task in flight runs out; `nil` unless it is processing.
     public func leaseEnds(of id: String) -> C.Instant? {
         state.withLock { $0.tasks[id]?.leaseEnds }
+    }
+
+    /// Runs `action` with the tasks of each claim that takes any, just before the claimer
+    /// gets them: a test can make something happen between a claim and what follows it.
+    public func whenClaimed(_ action: @escaping @Sendable ([ClaimedTask]) -> Void) {
+        claimObserver.withLock { $0 = action }
     }
 
     // MARK: - TaskStore
@@ -109,7 +116,7 @@ public final class InMemoryTaskStore<C: Clock>: TaskStore where C.Duration == Du
         guard limit > 0 else { return [] }
         let now = clock.now
         let startedAt = Date()
-        return state.withLock { state in
+        let claimed = state.withLock { state in
             let due = state.tasks.values
                 .filter { $0.record.status == .queued && $0.notBefore <= now }
                 .sorted { ($0.record.priority, -$0.sequence) > ($1.record.priority, -$1.sequence) }
@@ -131,6 +138,8 @@ public final class InMemoryTaskStore<C: Clock>: TaskStore where C.Duration == Du
                 )
             }
         }
+        if !claimed.isEmpty, let observe = claimObserver.withLock({ $0 }) { observe(claimed) }
+        return claimed
     }
 
     public func renew(_ leases: [TaskLease], lease: Duration) async throws -> Set<String> {
