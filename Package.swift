@@ -161,6 +161,11 @@ let package = Package(
             name: "PromptlineStoreContract",
             dependencies: ["PromptlineCore"]
         ),
+        // For tests: a clock the test moves, and a TaskStore in memory that runs on it.
+        .target(
+            name: "PromptlineTesting",
+            dependencies: ["PromptlineCore"]
+        ),
         // Argument parsing and wiring only.
         .executableTarget(
             name: "promptline",
@@ -177,7 +182,17 @@ let package = Package(
         .testTarget(name: "TimingTests", dependencies: ["Timing"]),
         .testTarget(
             name: "PromptlineCoreTests",
-            dependencies: ["PromptlineCore", .product(name: "MetricsTestKit", package: "swift-metrics")]
+            dependencies: [
+                "PromptlineCore",
+                "PromptlineTesting",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
+            name: "PromptlineTestingTests",
+            dependencies: ["PromptlineTesting", "PromptlineStoreContract"]
         ),
         .testTarget(name: "OpenAIUpstreamTests", dependencies: ["OpenAIUpstream", "MockUpstream", "EventLoopExecutor"]),
         .testTarget(

@@ -9,18 +9,23 @@ import Synchronization
 ///
 /// Each time the gate closes while it was open, `promptline_rate_limit_pauses_total` counts
 /// one pause (a pause made longer while closed is not counted again).
-package final class RateLimitGate: Sendable {
-    private let reopensAt = Mutex<ContinuousClock.Instant?>(nil)
+///
+/// Pauses are measured on `C`: the server's gate is on `ContinuousClock`, a test's on a
+/// clock it moves itself.
+package final class RateLimitGate<C: Clock>: Sendable where C.Duration == Duration {
+    private let clock: C
+    private let reopensAt = Mutex<C.Instant?>(nil)
     private let pauses: Counter
 
-    package init(metricsFactory: any MetricsFactory = MetricsSystem.factory) {
+    package init(clock: C, metricsFactory: any MetricsFactory = MetricsSystem.factory) {
+        self.clock = clock
         pauses = Counter(label: "promptline_rate_limit_pauses_total", factory: metricsFactory)
     }
 
     /// Closes the gate for `duration` from now (a later reopening time wins).
     package func pause(for duration: Duration) {
         guard duration > .zero else { return }
-        let now = ContinuousClock.now
+        let now = clock.now
         let until = now + duration
         let closes = reopensAt.withLock { current -> Bool in
             let wasOpen = current.map { $0 <= now } ?? true
@@ -32,8 +37,8 @@ package final class RateLimitGate: Sendable {
     }
 
     /// When the gate reopens, if it is closed now.
-    package var closedUntil: ContinuousClock.Instant? {
-        let now = ContinuousClock.now
+    package var closedUntil: C.Instant? {
+        let now = clock.now
         return reopensAt.withLock { until in
             guard let until, until > now else { return nil }
             return until
@@ -43,7 +48,14 @@ package final class RateLimitGate: Sendable {
     /// Waits until the gate is open. Throws `CancellationError` when cancelled.
     package func waitUntilOpen() async throws {
         while let until = closedUntil {
-            try await Task.sleep(until: until, clock: .continuous)
+            try await Task.sleep(until: until, clock: clock)
         }
+    }
+}
+
+extension RateLimitGate where C == ContinuousClock {
+    /// A gate on the continuous clock: the server's.
+    package convenience init(metricsFactory: any MetricsFactory = MetricsSystem.factory) {
+        self.init(clock: ContinuousClock(), metricsFactory: metricsFactory)
     }
 }

@@ -27,15 +27,20 @@ package final class WakeUpSignal: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
-    /// Returns on the next signal (or at once if one is pending), or after `timeout`.
-    package func wait(timeout: Duration) async {
+    /// Returns on the next signal (or at once if one is pending), or after `timeout` on `clock`.
+    package func wait<C: Clock>(timeout: C.Duration, clock: C = ContinuousClock()) async {
+        await wait(until: clock.now.advanced(by: timeout), clock: clock)
+    }
+
+    /// Returns on the next signal (or at once if one is pending), or once `clock` reaches `deadline`.
+    package func wait<C: Clock>(until deadline: C.Instant, clock: C) async {
         let pending = state.withLock { state in
             defer { state.signalled = false }
             return state.signalled
         }
         if pending { return }
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await Task.sleep(for: timeout) }
+            group.addTask { try? await Task.sleep(until: deadline, clock: clock) }
             group.addTask { await self.waitForSignal() }
             await group.next()
             group.cancelAll()

@@ -12,7 +12,10 @@ import Synchronization
 ///
 /// On graceful shutdown the pool stops claiming, lets the calls in flight finish for up to
 /// `shutdownGrace`, then cancels the rest and hands their tasks back to the queue.
-package final class WorkerPool: Service {
+///
+/// Leases, retries, the grace period and the gate's pauses are measured on `C`: the
+/// server's pool runs on `ContinuousClock`, tests on a clock they move themselves.
+package final class WorkerPool<C: Clock>: Service where C.Duration == Duration {
     /// How the pool works.
     package struct Configuration: Sendable {
         /// How many upstream calls may be in flight at once; 0 runs no workers (intake only).
@@ -59,7 +62,7 @@ package final class WorkerPool: Service {
     private struct InFlight {
         var lease: TaskLease
         var maxTokens: Int
-        var claimedAt: ContinuousClock.Instant
+        var claimedAt: C.Instant
         var percent = 0
         var reportedPercent = 0
     }
@@ -72,8 +75,9 @@ package final class WorkerPool: Service {
 
     private let store: any TaskStore
     private let backend: any ChatBackend
-    private let gate: RateLimitGate
+    private let gate: RateLimitGate<C>
     private let configuration: Configuration
+    private let clock: C
     private let logger: Logger
     private let metrics: TaskMetrics
     private let state = Mutex(State())
@@ -81,10 +85,11 @@ package final class WorkerPool: Service {
     /// Wakes the dispatcher when a worker becomes free or shutdown begins.
     private let workerFreed = WakeUpSignal()
 
-    /// `metricsFactory` receives the pool's ``TaskMetrics``.
+    /// `metricsFactory` receives the pool's ``TaskMetrics``. The gate must run on the same
+    /// `clock` as the pool.
     package init(
-        store: any TaskStore, backend: any ChatBackend, gate: RateLimitGate, configuration: Configuration, logger: Logger,
-        metricsFactory: any MetricsFactory = MetricsSystem.factory
+        store: any TaskStore, backend: any ChatBackend, gate: RateLimitGate<C>, configuration: Configuration, logger: Logger,
+        metricsFactory: any MetricsFactory = MetricsSystem.factory, clock: C
     ) {
         self.store = store
         self.backend = backend
@@ -92,6 +97,7 @@ package final class WorkerPool: Service {
         self.configuration = configuration
         self.logger = logger
         self.metrics = TaskMetrics(factory: metricsFactory)
+        self.clock = clock
     }
 
     /// Workers busy now.
@@ -120,20 +126,20 @@ package final class WorkerPool: Service {
 
     private func dispatch(into group: inout DiscardingTaskGroup) async {
         guard configuration.workers > 0 else {
-            while !isShuttingDown { await workerFreed.wait(timeout: .seconds(1)) }
+            while !isShuttingDown { await workerFreed.wait(timeout: .seconds(1), clock: clock) }
             return
         }
         var storeFailing = false
         while !isShuttingDown {
             let free = configuration.workers - busyWorkers
             guard free > 0 else {
-                await workerFreed.wait(timeout: configuration.idlePoll)
+                await workerFreed.wait(timeout: configuration.idlePoll, clock: clock)
                 continue
             }
             // While the upstream has asked us to wait, claimed tasks would only sit; wait in
             // short steps so that shutdown is noticed.
             if let reopensAt = gate.closedUntil {
-                try? await Task.sleep(until: min(reopensAt, .now + .seconds(1)), clock: .continuous)
+                try? await Task.sleep(until: min(reopensAt, clock.now + .seconds(1)), clock: clock)
                 continue
             }
             do {
@@ -146,7 +152,7 @@ package final class WorkerPool: Service {
                     await store.waitForWork(timeout: configuration.idlePoll)
                     continue
                 }
-                let now = ContinuousClock.now
+                let now = clock.now
                 state.withLock { state in
                     for task in claimed {
                         state.inFlight[task.id] = InFlight(lease: task.lease, maxTokens: task.request.maxTokens, claimedAt: now)
@@ -163,7 +169,7 @@ package final class WorkerPool: Service {
                     logger.error("could not claim tasks; workers pause until the store answers", metadata: ["error": "\(error)"])
                 }
                 storeFailing = true
-                try? await Task.sleep(for: .seconds(1))
+                try? await Task.sleep(for: .seconds(1), clock: clock)
             }
         }
     }
@@ -177,9 +183,9 @@ package final class WorkerPool: Service {
 
     /// Waits until nothing is in flight, or the grace period is over.
     private func drain(within grace: Duration) async {
-        let deadline = ContinuousClock.now + grace
-        while busyWorkers > 0, ContinuousClock.now < deadline, !Task.isCancelled {
-            await workerFreed.wait(timeout: min(.milliseconds(100), deadline - .now))
+        let deadline = clock.now + grace
+        while busyWorkers > 0, clock.now < deadline, !Task.isCancelled {
+            await workerFreed.wait(timeout: min(.milliseconds(100), deadline - clock.now), clock: clock)
         }
         let left = busyWorkers
         if left > 0 {
@@ -246,15 +252,15 @@ package final class WorkerPool: Service {
         _ task: ClaimedTask, _ outcome: TaskMetrics.AttemptOutcome, cause: UpstreamError? = nil, logger: Logger,
         _ change: () async throws -> Bool
     ) async throws {
-        let gaveUpAt = ContinuousClock.now + configuration.lease
+        let gaveUpAt = clock.now + configuration.lease
         var changed: Bool
         while true {
             do {
                 changed = try await change()
                 break
-            } catch let error as StoreUnavailableError where ContinuousClock.now + .milliseconds(500) < gaveUpAt {
+            } catch let error as StoreUnavailableError where clock.now + .milliseconds(500) < gaveUpAt {
                 logger.debug("store unreachable; recording the outcome again shortly", metadata: ["error": "\(error)"])
-                try await Task.sleep(for: .milliseconds(500))
+                try await Task.sleep(for: .milliseconds(500), clock: clock)
             }
         }
         if changed {
@@ -262,7 +268,7 @@ package final class WorkerPool: Service {
                 if outcome != .retried { state.processed += 1 }
                 return state.inFlight[task.id]?.claimedAt
             }
-            let took = claimedAt.map { ContinuousClock.now - $0 } ?? .zero
+            let took = claimedAt.map { clock.now - $0 } ?? .zero
             metrics.attempt(outcome, took: took, cause: cause)
             logger.debug("attempt ended", metadata: [
                 "outcome": "\(outcome.rawValue)", "attempt": "\(task.attempt)", "seconds": "\(took.seconds)",
@@ -291,7 +297,6 @@ package final class WorkerPool: Service {
     }
 
     private func maintain() async {
-        let clock = ContinuousClock()
         var nextRenew = clock.now + configuration.renewInterval
         var nextProgress = clock.now + configuration.progressInterval
         // At once: tasks a previous process left in flight are waiting to be taken back.
@@ -359,5 +364,18 @@ package final class WorkerPool: Service {
                 }
             }
         }
+    }
+}
+
+extension WorkerPool where C == ContinuousClock {
+    /// A pool on the continuous clock: the server's.
+    package convenience init(
+        store: any TaskStore, backend: any ChatBackend, gate: RateLimitGate<ContinuousClock>, configuration: Configuration,
+        logger: Logger, metricsFactory: any MetricsFactory = MetricsSystem.factory
+    ) {
+        self.init(
+            store: store, backend: backend, gate: gate, configuration: configuration, logger: logger,
+            metricsFactory: metricsFactory, clock: ContinuousClock()
+        )
     }
 }

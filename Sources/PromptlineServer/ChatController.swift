@@ -17,7 +17,7 @@ import PromptlineCore
 struct ChatController: Sendable {
     let client: OpenAIClient
     let cache: ResponseCache
-    let gate: RateLimitGate
+    let gate: RateLimitGate<ContinuousClock>
     let defaultModel: String
     let maxBodySize: Int
     /// The global limits on prompt length and `max_tokens`.

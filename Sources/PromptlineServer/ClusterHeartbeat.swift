@@ -8,7 +8,7 @@ import ServiceLifecycle
 struct ClusterHeartbeat: Service {
     let id: String
     let registry: any ClusterRegistry
-    let pool: WorkerPool
+    let pool: WorkerPool<ContinuousClock>
     let interval: Duration
     let startedAt: Date
     let logger: Logger

@@ -7,7 +7,7 @@ struct OperationsController: Sendable {
     let store: any TaskStore
     /// `embedded` or `redis`, as readiness reports it.
     let storeKind: String
-    let pool: WorkerPool
+    let pool: WorkerPool<ContinuousClock>
     /// The response cache; `nil` where there is no upstream (and no `/api/cache`).
     let cache: ResponseCache?
     let cacheTTL: Double

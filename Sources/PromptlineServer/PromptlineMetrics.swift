@@ -36,7 +36,7 @@ package final class PromptlineMetrics: Sendable {
     /// The queue depth is the store's: instances sharing a Redis all report the same queue.
     /// When the store does not answer, `promptline_store_up` is 0 and the queue figures keep
     /// their last values.
-    func scrape(store: any TaskStore, pool: WorkerPool, cache: ResponseCache?) async -> ByteBuffer {
+    func scrape(store: any TaskStore, pool: WorkerPool<ContinuousClock>, cache: ResponseCache?) async -> ByteBuffer {
         do {
             let counts = try await store.counts()
             for status in TaskStatus.allCases {

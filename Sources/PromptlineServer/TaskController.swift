@@ -8,7 +8,7 @@ import PromptlineCore
 /// unknown, and cannot cancel it.
 struct TaskController: Sendable {
     let store: any TaskStore
-    let pool: WorkerPool
+    let pool: WorkerPool<ContinuousClock>
     let policy: SubmitPolicy
     let maxBodySize: Int
     /// The per-key limits; `nil` where there are no keys at all (in-process tests).

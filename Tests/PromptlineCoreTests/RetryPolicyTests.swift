@@ -1,5 +1,6 @@
 import MetricsTestKit
 import PromptlineCore
+import PromptlineTesting
 import Testing
 
 @Suite struct RetryPolicyTests {
@@ -63,29 +64,43 @@ import Testing
 }
 
 @Suite struct RateLimitGateTests {
-    @Test func aPauseClosesTheGateForEveryone() async throws {
-        let gate = RateLimitGate()
+    @Test func aPauseClosesTheGateForEveryoneUntilTheClockPassesIt() async throws {
+        let clock = TestClock()
+        let gate = RateLimitGate(clock: clock)
         #expect(gate.closedUntil == nil)
-        gate.pause(for: .milliseconds(300))
-        let reopens = try #require(gate.closedUntil)
-        gate.pause(for: .milliseconds(10))
-        #expect(gate.closedUntil == reopens, "a shorter pause must not shorten a longer one")
-        let start = ContinuousClock.now
-        try await gate.waitUntilOpen()
-        #expect(ContinuousClock.now >= reopens)
-        #expect(ContinuousClock.now - start >= .milliseconds(250))
+        gate.pause(for: .seconds(30))
+        #expect(gate.closedUntil == TestClock.Instant(offset: .seconds(30)))
+        gate.pause(for: .seconds(1))
+        #expect(gate.closedUntil == TestClock.Instant(offset: .seconds(30)), "a shorter pause must not shorten a longer one")
+        try await withThrowingTaskGroup(of: TestClock.Instant.self) { group in
+            for _ in 1...2 {
+                group.addTask {
+                    try await gate.waitUntilOpen()
+                    return clock.now
+                }
+            }
+            try await eventually("both waiting at the gate") { clock.deadlines.count == 2 }
+            clock.advance(by: .seconds(29))
+            #expect(clock.deadlines.count == 2, "the gate opened before the pause was over")
+            clock.advance(by: .seconds(1))
+            for try await openedAt in group {
+                #expect(openedAt == TestClock.Instant(offset: .seconds(30)))
+            }
+        }
         #expect(gate.closedUntil == nil)
     }
 
     @Test func eachClosingCountsOnePause() async throws {
         let metrics = TestMetrics()
-        let gate = RateLimitGate(metricsFactory: metrics)
+        let clock = TestClock()
+        let gate = RateLimitGate(clock: clock, metricsFactory: metrics)
         func pauses() throws -> Int64 { try metrics.expectCounter("promptline_rate_limit_pauses_total").totalValue }
         gate.pause(for: .milliseconds(50))
         gate.pause(for: .milliseconds(100))
         gate.pause(for: .milliseconds(1))
         gate.pause(for: .zero)
         #expect(try pauses() == 1, "pauses while the gate is closed are one pause")
+        clock.advance(by: .milliseconds(100))
         try await gate.waitUntilOpen()
         gate.pause(for: .milliseconds(1))
         #expect(try pauses() == 2)

@@ -8,7 +8,7 @@ extension PromptlineApp {
     /// files, without `batches` no Batch API, without `access` no API keys (everything is open). `metrics` is
     /// what `/metrics` answers; the routes count requests and cancellations into it.
     package static func buildRouter(
-        settings: ServerSettings, store: any TaskStore, pool: WorkerPool,
+        settings: ServerSettings, store: any TaskStore, pool: WorkerPool<ContinuousClock>,
         cluster: any ClusterRegistry = LocalClusterRegistry(), upstream: Upstream? = nil, documents: (any DocumentStore)? = nil,
         batches: BatchService? = nil, access: AccessControl? = nil, metrics: PromptlineMetrics = PromptlineMetrics(),
         logger: Logger = Logger(label: "promptline")

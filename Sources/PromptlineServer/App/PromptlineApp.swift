@@ -9,10 +9,10 @@ package enum PromptlineApp {
     package struct Upstream: Sendable {
         package var client: OpenAIClient
         /// The upstream's "wait before calling again", honoured by workers and chat calls alike.
-        package var gate: RateLimitGate
+        package var gate: RateLimitGate<ContinuousClock>
         package var cache: ResponseCache
 
-        package init(client: OpenAIClient, gate: RateLimitGate, cache: ResponseCache) {
+        package init(client: OpenAIClient, gate: RateLimitGate<ContinuousClock>, cache: ResponseCache) {
             self.client = client
             self.gate = gate
             self.cache = cache
