@@ -75,6 +75,8 @@ package final class WorkerPool<C: Clock>: Service where C.Duration == Duration {
 
     private let store: any TaskStore
     private let backend: any ChatBackend
+    /// The handlers of job steps (``TaskStepHandler``), by the namespace of their task ids.
+    private let steps: [String: any TaskStepHandler]
     private let gate: RateLimitGate<C>
     private let configuration: Configuration
     private let clock: C
@@ -89,9 +91,10 @@ package final class WorkerPool<C: Clock>: Service where C.Duration == Duration {
     /// `clock` as the pool.
     package init(
         store: any TaskStore, backend: any ChatBackend, gate: RateLimitGate<C>, configuration: Configuration, logger: Logger,
-        metricsFactory: any MetricsFactory = MetricsSystem.factory, clock: C
+        metricsFactory: any MetricsFactory = MetricsSystem.factory, steps: [String: any TaskStepHandler] = [:], clock: C
     ) {
         self.store = store
+        self.steps = steps
         self.backend = backend
         self.gate = gate
         self.configuration = configuration
@@ -203,11 +206,31 @@ package final class WorkerPool<C: Clock>: Service where C.Duration == Duration {
             workerFreed.signal()
         }
         do {
+            var request = task.request
+            // A task without messages is a job's step: its handler says what this run does.
+            if request.messages.isEmpty, let handler = steps[String(task.namespace)] {
+                switch try await handler.step(for: task) {
+                case .call(let built):
+                    request = built
+                case .finish(let result):
+                    try await record(task, .completed, logger: logger) { try await self.store.complete(task.lease, result: result) }
+                    return
+                case .waiting:
+                    return
+                }
+            }
             try await gate.waitUntilOpen()
-            let result = try await backend.complete(task.request) { [weak self] tokens in
+            let result = try await backend.complete(request) { [weak self] tokens in
                 self?.noteProgress(of: task, tokens: tokens)
             }
             try await record(task, .completed, logger: logger) { try await self.store.complete(task.lease, result: result) }
+        } catch let failure as TaskStepFailure where !Task.isCancelled {
+            logger.info("step failed", metadata: ["error": "\(failure.message)"])
+            do {
+                try await record(task, .error, logger: logger) { try await self.store.fail(task.lease, error: failure.message) }
+            } catch {
+                logger.error("could not record the outcome; the lease will run out and the task go again", metadata: ["error": "\(error)"])
+            }
         } catch let error as UpstreamError where !Task.isCancelled {
             await handle(error, of: task, logger: logger)
         } catch where Task.isCancelled || error is CancellationError {
@@ -371,11 +394,11 @@ extension WorkerPool where C == ContinuousClock {
     /// A pool on the continuous clock: the server's.
     package convenience init(
         store: any TaskStore, backend: any ChatBackend, gate: RateLimitGate<ContinuousClock>, configuration: Configuration,
-        logger: Logger, metricsFactory: any MetricsFactory = MetricsSystem.factory
+        logger: Logger, metricsFactory: any MetricsFactory = MetricsSystem.factory, steps: [String: any TaskStepHandler] = [:]
     ) {
         self.init(
             store: store, backend: backend, gate: gate, configuration: configuration, logger: logger,
-            metricsFactory: metricsFactory, clock: ContinuousClock()
+            metricsFactory: metricsFactory, steps: steps, clock: ContinuousClock()
         )
     }
 }

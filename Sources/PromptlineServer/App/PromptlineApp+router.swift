@@ -5,12 +5,13 @@ import PromptlineCore
 extension PromptlineApp {
     /// The routes, for the server and for in-process tests. Without `upstream` there is no
     /// OpenAI-compatible chat API, without `documents` no submissions' records and no
-    /// files, without `batches` no Batch API, without `access` no API keys (everything is open). `metrics` is
+    /// files, without `batches` no Batch API, without
+    /// `summaries` no summaries, without `access` no API keys (everything is open). `metrics` is
     /// what `/metrics` answers; the routes count requests and cancellations into it.
     package static func buildRouter(
         settings: ServerSettings, store: any TaskStore, pool: WorkerPool<ContinuousClock>,
         cluster: any ClusterRegistry = LocalClusterRegistry(), upstream: Upstream? = nil, documents: (any DocumentStore)? = nil,
-        batches: BatchService? = nil, access: AccessControl? = nil, metrics: PromptlineMetrics = PromptlineMetrics(),
+        batches: BatchService? = nil, summaries: SummaryService? = nil, access: AccessControl? = nil, metrics: PromptlineMetrics = PromptlineMetrics(),
         logger: Logger = Logger(label: "promptline")
     ) -> Router<PromptlineRequestContext> {
         let router = Router(context: PromptlineRequestContext.self)
@@ -46,6 +47,9 @@ extension PromptlineApp {
                 files: FileService(documents: documents, retention: .seconds(settings.resultTTL)), batches: batches,
                 maxBatchFileSize: settings.batchMaxFileSize, maxDocumentSize: settings.documentMaxSize
             ).addRoutes(to: router)
+        }
+        if let summaries {
+            SummaryController(service: summaries, maxBodySize: settings.maxBodySize).addRoutes(to: router)
         }
         DocsController().addRoutes(to: router)
         OperationsController(

@@ -35,20 +35,25 @@ extension PromptlineApp {
             client: client, gate: RateLimitGate(metricsFactory: metrics.factory),
             cache: ResponseCache(configuration: .init(ttl: .seconds(settings.cacheTTL)))
         )
+        let summaries = (store as? any FlowStore).map { flows in
+            SummaryService(settings, store: flows, documents: opened.documents, logger: logger)
+        }
         let pool = WorkerPool(
             store: store,
             backend: CachingChatBackend(backend: client, cache: upstream.cache),
             gate: upstream.gate,
             configuration: .init(settings),
             logger: logger,
-            metricsFactory: metrics.factory
+            metricsFactory: metrics.factory,
+            steps: summaries.map { [SummaryTaskID.namespace: SummaryStepHandler(summaries: $0)] } ?? [:]
         )
         var batches = BatchService(settings, tasks: store, documents: opened.documents, metrics: metrics, logger: logger)
         batches.access = access
         let app = Application(
             router: buildRouter(
                 settings: settings, store: store, pool: pool, cluster: opened.registry, upstream: upstream,
-                documents: opened.documents, batches: batches, access: access, metrics: metrics, logger: logger
+                documents: opened.documents, batches: batches, summaries: summaries, access: access, metrics: metrics,
+                logger: logger
             ),
             server: .loopBoundHTTP1,
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: nil),

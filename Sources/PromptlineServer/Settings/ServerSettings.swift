@@ -44,6 +44,12 @@ package struct ServerSettings: Sendable, Equatable {
     package var batchMaxFileSize = 200 * 1024 * 1024
     /// The largest document (`POST /v1/files` with purpose `user_data` or `assistants`), in bytes.
     package var documentMaxSize = 50 * 1024 * 1024
+    /// Text extractions (PDF, HTML) at once.
+    package var extractWorkers = ProcessInfo.processInfo.activeProcessorCount
+    /// Seconds one extraction may take.
+    package var extractTimeout = 60.0
+    /// The most pages a PDF may have.
+    package var documentMaxPages = 2_000
     /// The most prompts in one `POST /api/tasks`.
     package var maxPrompts = 50_000
     /// The most characters in one prompt, its messages together.

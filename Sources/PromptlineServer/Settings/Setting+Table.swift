@@ -8,7 +8,7 @@ extension Setting {
         host, port, upstreamURL, upstreamAPIKey, model, maxTokens, temperature, workers, dataDir, redisURL, redisPrefix,
         instanceID, heartbeatInterval, upstreamTimeout, upstreamStreaming, maxAttempts, retryBaseDelay, retryMaxDelay,
         lease, statusTTL, resultTTL, shutdownGrace, maxBodySize, cacheTTL, batchMaxRequests, batchMaxFileSize, maxPrompts,
-        documentMaxSize, maxPromptLength, maxTokensLimit, webhookSecret, webhookTimeout, webhookMaxAttempts, webhookRetryDelay, logLevel,
+        documentMaxSize, documentMaxPages, extractWorkers, extractTimeout, maxPromptLength, maxTokensLimit, webhookSecret, webhookTimeout, webhookMaxAttempts, webhookRetryDelay, logLevel,
         logFormat,
     ]
 
@@ -128,6 +128,18 @@ extension Setting {
     package static let documentMaxSize = integer(
         "document-max-size", \.documentMaxSize, env: ["PROMPTLINE_DOCUMENT_MAX_SIZE"], in: 1_024...1_073_741_824,
         "Largest document (a file of purpose user_data or assistants), in bytes.", default: "52428800 (50 MiB)"
+    )
+    package static let documentMaxPages = integer(
+        "document-max-pages", \.documentMaxPages, env: ["PROMPTLINE_DOCUMENT_MAX_PAGES"], in: 1...1_000_000,
+        "Most pages of a PDF that is summarised; a longer one fails with the limit named."
+    )
+    package static let extractWorkers = integer(
+        "extract-workers", \.extractWorkers, env: ["PROMPTLINE_EXTRACT_WORKERS"], in: 1...1_024,
+        "Text extractions (pdftotext, HTML) at once.", default: "cores"
+    )
+    package static let extractTimeout = number(
+        "extract-timeout", \.extractTimeout, env: ["PROMPTLINE_EXTRACT_TIMEOUT"], in: 0.1...86_400,
+        "Seconds one extraction may take; a pdftotext still running is killed."
     )
     package static let maxPrompts = integer(
         "max-prompts", \.maxPrompts, env: ["PROMPTLINE_MAX_PROMPTS"], in: 1...1_000_000, "Most prompts in one POST /api/tasks."
