@@ -17,6 +17,9 @@ struct CallLedger: Sendable {
     private(set) var resets = 0
     private(set) var cuts = 0
     private(set) var stalls = 0
+    /// Calls being answered now, and the most there ever were at once, per `user`.
+    private(set) var inFlightByUser: [String: Int] = [:]
+    private(set) var maxInFlightByUser: [String: Int] = [:]
 
     /// Counts a call for `prompt` at `time` (unix seconds) and returns its 1-based number for that prompt.
     mutating func recordCall(prompt: String, at time: Double) -> Int {
@@ -33,6 +36,18 @@ struct CallLedger: Sendable {
 
     mutating func recordStatus(_ status: Int) {
         statuses[status, default: 0] += 1
+    }
+
+    /// A call for `user` starts being answered.
+    mutating func begin(user: String) {
+        let now = inFlightByUser[user, default: 0] + 1
+        inFlightByUser[user] = now
+        maxInFlightByUser[user] = max(maxInFlightByUser[user, default: 0], now)
+    }
+
+    /// A call for `user` has its answer (or its fault).
+    mutating func end(user: String) {
+        inFlightByUser[user, default: 1] -= 1
     }
 
     mutating func recordReset() {
@@ -55,12 +70,13 @@ struct CallLedger: Sendable {
         var resets: Int
         var cuts: Int
         var stalls: Int
+        var maxInFlightByUser: [String: Int]
     }
 
     var summary: Summary {
         Summary(
             totalCalls: totalCalls, statuses: statuses, distinctPrompts: entries.count, resets: resets, cuts: cuts,
-            stalls: stalls
+            stalls: stalls, maxInFlightByUser: maxInFlightByUser
         )
     }
 

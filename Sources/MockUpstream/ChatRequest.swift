@@ -34,9 +34,11 @@ struct ChatRequest: Decodable, Sendable {
     var maxTokens: Int?
     var stream: Bool
     var includeUsage: Bool
+    /// OpenAI's `user`: who the call is for. The mock counts calls in flight per user.
+    var user: String?
 
     private enum CodingKeys: String, CodingKey {
-        case model, messages, stream
+        case model, messages, stream, user
         case maxTokens = "max_tokens"
         case maxCompletionTokens = "max_completion_tokens"
         case streamOptions = "stream_options"
@@ -58,6 +60,7 @@ struct ChatRequest: Decodable, Sendable {
             try container.decodeIfPresent(Int.self, forKey: .maxCompletionTokens)
             ?? container.decodeIfPresent(Int.self, forKey: .maxTokens)
         stream = try container.decodeIfPresent(Bool.self, forKey: .stream) ?? false
+        user = try container.decodeIfPresent(String.self, forKey: .user)
         includeUsage =
             try container.decodeIfPresent(StreamOptions.self, forKey: .streamOptions)?.includeUsage ?? false
     }

@@ -189,11 +189,19 @@ final class MockUpstreamHandler: ChannelInboundHandler, RemovableChannelHandler 
             forPrompt: prompt, directive: MockDirective(in: prompt), at: Date().timeIntervalSince1970
         )
         let stall = plan.stall ?? .zero
+        // Calls in flight per `user`: from here until the answer starts.
+        let user = request.user
+        if let user { state.begin(user: user) }
+        let answered: @Sendable () -> Void = { [state] in if let user { state.end(user: user) } }
         switch plan.outcome {
         case .reset:
-            after(plan.latency + stall, context: context) { [self] in reset(context: context) }
+            after(plan.latency + stall, context: context) { [self] in
+                answered()
+                reset(context: context)
+            }
         case .error(let reply):
             after(plan.latency + stall, context: context) { [self] in
+                answered()
                 writeError(reply, keepAlive: keepAlive, context: context)
             }
         case .answer where request.stream:
@@ -208,11 +216,13 @@ final class MockUpstreamHandler: ChannelInboundHandler, RemovableChannelHandler 
                 keepAlive: keepAlive, stall: plan.stall
             )
             after(plan.latency, context: context) { [self] in
+                answered()
                 startStream(progress, context: context)
             }
         case .answer:
             let answer = ChatAnswer(for: request)
             after(plan.latency + stall, context: context) { [self] in
+                answered()
                 writeCompletion(answer, model: request.model, cut: plan.cut, keepAlive: keepAlive, context: context)
             }
         }

@@ -80,6 +80,15 @@ final class MockUpstreamState: Sendable {
         }
     }
 
+    /// A call for `user` starts, or stops, being answered.
+    func begin(user: String) {
+        state.withLock { $0.ledger.begin(user: user) }
+    }
+
+    func end(user: String) {
+        state.withLock { $0.ledger.end(user: user) }
+    }
+
     func entry(forPrompt prompt: String) -> CallLedger.Entry {
         state.withLock { $0.ledger.entry(forPrompt: prompt) }
     }

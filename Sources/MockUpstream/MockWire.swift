@@ -123,7 +123,14 @@ enum MockWire {
         buffer.writeDecimal(ledger.cuts)
         buffer.writeStaticString(#","stalls":"#)
         buffer.writeDecimal(ledger.stalls)
-        buffer.writeStaticString("}")
+        buffer.writeStaticString(#","max_in_flight_by_user":{"#)
+        for (index, (user, count)) in ledger.maxInFlightByUser.sorted(by: { $0.key < $1.key }).enumerated() {
+            if index > 0 { buffer.writeStaticString(",") }
+            buffer.writeJSONString(user)
+            buffer.writeStaticString(":")
+            buffer.writeDecimal(count)
+        }
+        buffer.writeStaticString("}}")
     }
 
     private static func writeUsage(_ answer: ChatAnswer, into buffer: inout ByteBuffer) {

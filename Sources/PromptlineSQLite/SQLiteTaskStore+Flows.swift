@@ -170,8 +170,11 @@ extension SQLiteTaskStore {
                 try taskFinished(parentID, parentID: parent["parent_id"], status: .error, cause: "child \(childID) failed: \(cause)", expiresAt: expiresAt)
                 return
             }
+            // Held back: blocked and never run. A blocked child with a flow of its own is
+            // waiting for its children, and runs as far as `maxParallel` is concerned.
             let counts = try Row.fetchOne(db, sql: """
-                SELECT COUNT(*) AS pending, COALESCE(SUM(blocked = 0), 0) AS running
+                SELECT COUNT(*) AS pending,
+                       COALESCE(SUM(NOT (blocked = 1 AND NOT EXISTS (SELECT 1 FROM flows WHERE flows.parent_id = tasks.id))), 0) AS running
                 FROM tasks WHERE parent_id = ? AND status IN ('queued', 'processing')
                 """, arguments: [parentID])!
             let pending: Int = counts["pending"]
@@ -182,6 +185,7 @@ extension SQLiteTaskStore {
                 try db.execute(sql: """
                     UPDATE tasks SET blocked = 0, available_at = ?
                     WHERE id IN (SELECT id FROM tasks WHERE parent_id = ? AND status = 'queued' AND blocked = 1
+                                   AND NOT EXISTS (SELECT 1 FROM flows WHERE flows.parent_id = tasks.id)
                                  ORDER BY seq LIMIT ?)
                     """, arguments: [now, parentID, maxParallel - (counts["running"] as Int)])
                 wake = wake || db.changesCount > 0

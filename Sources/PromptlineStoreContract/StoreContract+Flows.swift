@@ -231,6 +231,27 @@ extension StoreContract {
         try checkEqual(try await flowState(parent.id, in: store).failedChildren, [c[1]: "bad chunk"], "failed children")
     }
 
+    /// A child that became a parent itself waits, and still counts as running for its
+    /// parent's `maxParallel`: a sibling's end must not release it before its own children end.
+    static func flowMaxParallelCountsAWaitingChildAsRunning(_ stores: Stores) async throws {
+        let store = try await openFlowStore(stores)
+        let parent = newTask("summary")
+        let children = (0..<3).map { newTask("document \($0)") }
+        _ = try await enqueueFlow(NewFlow(parent: parent, children: children, onChildFailure: .fail, maxParallel: 2), into: store)
+        let first = try await store.claim(limit: 10, lease: .seconds(60))
+        try checkEqual(Set(first.map(\.id)), [children[0].id, children[1].id], "first claim: two children")
+        let waiting = first.first { $0.id == children[0].id }!
+        let sibling = first.first { $0.id == children[1].id }!
+        let grandchild = newTask("chunk")
+        try check(try await store.addChildren(waiting.lease, children: [grandchild], maxParallel: nil), "addChildren answered false")
+        try check(try await store.complete(sibling.lease, result: TaskResult(content: "done")), "complete of child 1 answered false")
+        let next = try await store.claim(limit: 10, lease: .seconds(60))
+        try checkEqual(Set(next.map(\.id)), [grandchild.id, children[2].id], "claimed once child 1 completed: the held child and the grandchild, not the waiting child")
+        let chunk = next.first { $0.id == grandchild.id }!
+        try check(try await store.complete(chunk.lease, result: TaskResult(content: "chunk")), "complete of the grandchild answered false")
+        try checkEqual(try await store.claim(limit: 10, lease: .seconds(60)).map(\.id), [children[0].id], "claimed once the grandchild completed")
+    }
+
     static func flowAddChildrenStartsANewLevel(_ stores: Stores) async throws {
         let store = try await openFlowStore(stores)
         let parent = newTask("reduce")

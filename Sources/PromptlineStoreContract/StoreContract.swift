@@ -129,6 +129,7 @@ package enum StoreContract {
         Case("flow dead-lettered child", flowDeadLetteredChild),
         Case("flow cancel of the parent cancels its children", flowCancelOfTheParentCancelsItsChildren),
         Case("flow max parallel holds children back", flowMaxParallelHoldsChildrenBack),
+        Case("flow max parallel counts a waiting child as running", flowMaxParallelCountsAWaitingChildAsRunning),
         Case("flow add children starts a new level", flowAddChildrenStartsANewLevel),
         Case("flow nests", flowNests),
         Case("flow nested failure and cancel travel the tree", flowNestedFailureAndCancelTravelTheTree),

@@ -60,9 +60,9 @@ def test_the_type_is_taken_from_the_extension_when_the_content_type_says_nothing
 
 
 @pytest.mark.parametrize("name,data,content_type,says", [
-    ("fake.pdf", b"this is not a PDF at all", "application/pdf", "is not a PDF"),
-    ("binary.txt", b"\xff\xfe\x00bad", "text/plain", "not UTF-8"),
-    ("image.png", b"\x89PNG\r\n\x1a\n", "image/png", "PDF, plain text, Markdown or HTML"),
+    ("fake.pdf", b"this is not a PDF at all", "application/pdf", "claims to be a PDF but is not one"),
+    ("binary.txt", b"\xff\xfe\x00bad", "text/plain", "must be UTF-8"),
+    ("image.png", b"\x89PNG\r\n\x1a\n", "image/png", "unsupported document type"),
 ])
 def test_a_document_that_is_not_what_it_claims_is_refused_naming_the_file(mock, start_server, name, data, content_type, says):
     server = start_server(mock)

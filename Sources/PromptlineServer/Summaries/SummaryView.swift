@@ -8,11 +8,13 @@ struct SummaryView: Encodable, Sendable {
         var index: Int?
         var filename: String?
         var status: String
+        /// How many chunks it was cut into (0 until it has been read).
+        var chunks: Int
         var summary: String?
         var error: String?
 
         enum CodingKeys: String, CodingKey {
-            case index, filename, status, summary, error
+            case index, filename, status, chunks, summary, error
             case fileID = "file_id"
         }
     }
@@ -57,10 +59,12 @@ struct SummaryView: Encodable, Sendable {
             }
         }
         self.chunks = counts
-        self.documents = zip(record.documents, documents).map { document, task in
-            Document(
+        self.documents = zip(record.documents, zip(documents, chunkTasks)).map { document, tasks in
+            let (task, chunks) = tasks
+            return Document(
                 fileID: document.fileID, index: document.index, filename: document.filename,
-                status: task?.status.rawValue ?? "queued", summary: task?.status == .completed ? task?.result : nil,
+                status: task?.status.rawValue ?? "queued", chunks: chunks.count,
+                summary: task?.status == .completed ? task?.result : nil,
                 error: task?.error
             )
         }
