@@ -36,7 +36,8 @@ import Testing
             settings: ServerSettings(), store: store, pool: pool,
             upstream: .init(client: client, gate: RateLimitGate(), cache: ResponseCache(configuration: .init())),
             documents: store,
-            batches: BatchService(ServerSettings(), tasks: store, documents: store, metrics: PromptlineMetrics(), logger: logger)
+            batches: BatchService(ServerSettings(), tasks: store, documents: store, metrics: PromptlineMetrics(), logger: logger),
+            summaries: SummaryService(ServerSettings(), store: store, documents: store, logger: logger)
         )
         let routes = Set(router.routes.map(\.description))
         try await client.shutdown()
