@@ -146,6 +146,7 @@ def test_failed_and_cancelled_tasks_end_the_stream_too(mock, start_server):
     ({}, 400, "task_ids"),
     ({"task_ids": ",,"}, 400, "task_ids is empty"),
     ({"task_ids": "a", "batch_id": "b"}, 400, "not both"),
+    ({"task_ids": "a", "summary_id": "b"}, 400, "one of task_ids, batch_id or summary_id"),
     ({"batch_id": "0" * 32}, 404, "not found"),
 ])
 def test_a_bad_stream_request_says_what_is_wrong(mock, start_server, params, status, words):

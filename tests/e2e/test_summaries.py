@@ -215,3 +215,25 @@ def test_the_same_idempotency_key_answers_the_same_summary(mock, start_server):
     assert second.json()["summary_id"] == first.json()["summary_id"] and second.json()["duplicate"] is True
     wait_summary(server, first.json()["summary_id"])
     assert mock.stats()["total_calls"] == 1
+
+
+def test_a_summary_streams_its_progress_as_events(start_mock, start_server):
+    from test_events import EventStream
+
+    mock = start_mock("--latency-ms", "100")
+    server = start_server(mock)
+    r = server.post("/api/summaries", json={"texts": ["First text.", paragraphs("evt", 3)], "chunk_tokens": 200,
+                                           "max_tokens": MAX_TOKENS})
+    summary_id = r.json()["summary_id"]
+    events = EventStream(server, {"summary_id": summary_id}).read_all()
+    assert events[-1][0] == "done", events[-3:]
+    assert events[-1][1] == {"completed": 3, "error": 0, "cancelled": 0, "not_found": 0}
+    last = {}
+    for name, data in events:
+        if name == "status":
+            last[data["task_id"]] = data
+    root = f"summary:{summary_id}"
+    assert set(last) == {root, f"{root}:0", f"{root}:1"}
+    assert last[root]["status"] == "completed"
+    assert last[root]["result"] == server.get(f"/api/summaries/{summary_id}").json()["summary"]
+    assert server.get("/api/tasks/events", params={"summary_id": "sum_nope"}).status_code == 404

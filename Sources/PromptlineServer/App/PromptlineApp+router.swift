@@ -20,7 +20,7 @@ extension PromptlineApp {
         router.add(middleware: ErrorMiddleware())
         if let access { router.add(middleware: AccessMiddleware(access: access)) }
         let submissions = documents.map { Submissions(documents: $0, retention: .seconds(settings.resultTTL)) }
-        EventsController(store: store, submissions: submissions).addRoutes(to: router)
+        EventsController(store: store, submissions: submissions, summaries: summaries).addRoutes(to: router)
         TaskController(
             store: store,
             pool: pool,

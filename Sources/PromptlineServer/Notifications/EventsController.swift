@@ -3,13 +3,17 @@ import HTTPTypes
 import Hummingbird
 import PromptlineCore
 
-/// `GET /api/tasks/events?task_ids=a,b,c` or `?batch_id=ID`: the status changes of those
-/// tasks as server-sent events, until all have finished (``TaskEventStream``). With API
-/// keys, another key's tasks read as `not_found` and another key's batch as unknown.
+/// `GET /api/tasks/events?task_ids=a,b,c`, `?batch_id=ID` or `?summary_id=ID`: the status
+/// changes of those tasks as server-sent events, until all have finished
+/// (``TaskEventStream``). A summary's tasks are its own and its documents' steps
+/// (`summary:ID`, `summary:ID:0`, …). With API keys, another key's tasks read as
+/// `not_found` and another key's batch or summary as unknown.
 struct EventsController: Sendable {
     let store: any TaskStore
     /// Where `batch_id`s are looked up; without it, only `task_ids` work.
     let submissions: Submissions?
+    /// Where `summary_id`s are looked up.
+    var summaries: SummaryService?
     var configuration = TaskEventStream.Configuration()
     /// At most this many tasks in one stream: the largest submission.
     var maxIDsPerStream = 50_000
@@ -47,6 +51,15 @@ struct EventsController: Sendable {
 
     private func requestedIDs(_ request: Request, context: PromptlineRequestContext) async throws -> [String] {
         let parameters = request.uri.queryParameters
+        if let summaryID = parameters.get("summary_id") {
+            guard parameters.get("task_ids") == nil, parameters.get("batch_id") == nil else {
+                throw APIError(.badRequest, "give one of task_ids, batch_id or summary_id")
+            }
+            guard let summaries, let record = try await summaries.record(summaryID), context.maySee(ownedBy: record.owner) else {
+                throw APIError(.notFound, "summary \(summaryID) not found (unknown or expired)")
+            }
+            return [SummaryTaskID.root(summaryID)] + record.documents.indices.map { SummaryTaskID.document(summaryID, $0) }
+        }
         let ids: [String]
         switch (parameters.get("task_ids"), parameters.get("batch_id")) {
         case (let list?, nil):
@@ -60,7 +73,7 @@ struct EventsController: Sendable {
             }
             ids = submission.taskIDs
         case (nil, nil):
-            throw APIError(.badRequest, "task_ids (a comma-separated list of task ids) or batch_id is required")
+            throw APIError(.badRequest, "task_ids (a comma-separated list of task ids), batch_id or summary_id is required")
         case (_?, _?):
             throw APIError(.badRequest, "give task_ids or batch_id, not both")
         }
