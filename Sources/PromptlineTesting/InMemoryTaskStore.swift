@@ -12,8 +12,10 @@ import Synchronization
 /// Besides a wake-up on new work, ``waitForWork(timeout:)`` returns when the earliest
 /// delayed task comes due: a test that moves the clock past a retry's delay does not depend
 /// on when its worker pool next looks at the queue.
-package final class InMemoryTaskStore<C: Clock>: TaskStore where C.Duration == Duration {
-    private struct Entry {
+///
+/// It runs flows as the real stores do (see `InMemoryTaskStore+Flows.swift`).
+package final class InMemoryTaskStore<C: Clock>: FlowStore where C.Duration == Duration {
+    struct Entry {
         var record: TaskRecord
         /// Enqueue order: within a priority, the lower runs first.
         var sequence: Int
@@ -22,11 +24,21 @@ package final class InMemoryTaskStore<C: Clock>: TaskStore where C.Duration == D
         var notBefore: C.Instant
         /// While processing: when the lease runs out.
         var leaseEnds: C.Instant?
-        /// Once finished: when the task is gone.
+        /// Once finished: when the task is gone; `nil` while its parent has not finished.
         var expiresAt: C.Instant?
+        /// The parent whose flow it is a child of.
+        var parentID: String?
+        /// While queued: a parent waiting for its children, or a child `maxParallel` holds
+        /// back. Either is queued to readers, and not claimable.
+        var blocked = false
 
         func isExpired(at now: C.Instant) -> Bool {
             expiresAt.map { $0 <= now } ?? false
+        }
+
+        /// Queued and not blocked: claimable once `notBefore` comes.
+        var isClaimable: Bool {
+            record.status == .queued && !blocked
         }
 
         /// Back to the queue, to be claimed no sooner than `notBefore`.
@@ -37,25 +49,67 @@ package final class InMemoryTaskStore<C: Clock>: TaskStore where C.Duration == D
             self.notBefore = notBefore
         }
 
-        /// Finished for good: readable until `expiresAt`.
-        mutating func finish(expiresAt: C.Instant) {
+        /// Finished for good: readable until `expiresAt` (`nil`: until its parent finishes).
+        mutating func finish(expiresAt: C.Instant?) {
             record.finishedAt = Date()
             leaseEnds = nil
+            blocked = false
             self.expiresAt = expiresAt
         }
     }
 
-    private struct State {
+    struct State {
         var tasks: [String: Entry] = [:]
+        /// The parents, by id.
+        var flows: [String: Flow] = [:]
         var idempotencyKeys: [String: (ids: [String], expiresAt: C.Instant)] = [:]
         var nextSequence = 0
         var nextToken: Int64 = 0
+
+        /// The task `lease` names, while that lease is its current one.
+        func holder(of lease: TaskLease) -> Entry? {
+            guard let entry = tasks[lease.id], entry.token == lease.token, entry.record.status == .processing else {
+                return nil
+            }
+            return entry
+        }
+
+        /// Stores queued tasks, in order. With a parent, they are its children, and those from
+        /// `blockedFrom` on are held back until siblings finish.
+        mutating func insert(
+            _ newTasks: [NewTask], now: C.Instant, parentID: String? = nil, blockedFrom: Int = .max
+        ) {
+            let queuedAt = Date()
+            for (index, task) in newTasks.enumerated() {
+                let record = TaskRecord(
+                    id: task.id, status: .queued, request: task.request, priority: task.priority, metadata: task.metadata,
+                    result: nil, error: nil, progress: 0, attempts: 0,
+                    queuedAt: queuedAt, startedAt: nil, finishedAt: nil, usage: nil, owner: task.owner
+                )
+                tasks[task.id] = Entry(
+                    record: record, sequence: nextSequence, notBefore: now, parentID: parentID, blocked: index >= blockedFrom)
+                nextSequence += 1
+            }
+            if let parentID { flows[parentID]?.childIDs += newTasks.map(\.id) }
+        }
+
+        /// The ids an idempotency key stored, if it was seen and has not expired.
+        func remembered(_ idempotencyKey: String?, now: C.Instant) -> [String]? {
+            guard let idempotencyKey, let seen = idempotencyKeys[idempotencyKey], seen.expiresAt > now else { return nil }
+            return seen.ids
+        }
+
+        /// Remembers the ids an idempotency key stored.
+        mutating func remember(_ idempotencyKey: String?, ids: [String], until expiresAt: C.Instant) {
+            guard let idempotencyKey else { return }
+            idempotencyKeys[idempotencyKey] = (ids, expiresAt)
+        }
     }
 
     package let clock: C
     package let retention: RetentionPolicy
-    private let state = Mutex(State())
-    private let workSignal = WakeUpSignal()
+    let state = Mutex(State())
+    let workSignal = WakeUpSignal()
     private let claimObserver = Mutex<(@Sendable ([ClaimedTask]) -> Void)?>(nil)
 
     package init(clock: C, retention: RetentionPolicy = RetentionPolicy()) {
@@ -88,24 +142,12 @@ package final class InMemoryTaskStore<C: Clock>: TaskStore where C.Duration == D
     package func enqueue(_ tasks: [NewTask], idempotencyKey: String?) async throws -> EnqueueOutcome {
         guard !tasks.isEmpty else { return .stored([]) }
         let now = clock.now
-        let queuedAt = Date()
+        let keyExpiry = now.advanced(by: retention.resultTTL)
         let outcome = state.withLock { state -> EnqueueOutcome in
-            if let idempotencyKey, let seen = state.idempotencyKeys[idempotencyKey], seen.expiresAt > now {
-                return .duplicate(seen.ids)
-            }
-            for task in tasks {
-                let record = TaskRecord(
-                    id: task.id, status: .queued, request: task.request, priority: task.priority, metadata: task.metadata,
-                    result: nil, error: nil, progress: 0, attempts: 0,
-                    queuedAt: queuedAt, startedAt: nil, finishedAt: nil, usage: nil, owner: task.owner
-                )
-                state.tasks[task.id] = Entry(record: record, sequence: state.nextSequence, notBefore: now)
-                state.nextSequence += 1
-            }
+            if let stored = state.remembered(idempotencyKey, now: now) { return .duplicate(stored) }
+            state.insert(tasks, now: now)
             let ids = tasks.map(\.id)
-            if let idempotencyKey {
-                state.idempotencyKeys[idempotencyKey] = (ids, now.advanced(by: retention.resultTTL))
-            }
+            state.remember(idempotencyKey, ids: ids, until: keyExpiry)
             return .stored(ids)
         }
         if case .stored = outcome { workSignal.signal() }
@@ -118,7 +160,7 @@ package final class InMemoryTaskStore<C: Clock>: TaskStore where C.Duration == D
         let startedAt = Date()
         let claimed = state.withLock { state in
             let due = state.tasks.values
-                .filter { $0.record.status == .queued && $0.notBefore <= now }
+                .filter { $0.isClaimable && $0.notBefore <= now }
                 .sorted { ($0.record.priority, -$0.sequence) > ($1.record.priority, -$1.sequence) }
                 .prefix(limit)
             return due.map { entry in
@@ -158,7 +200,7 @@ package final class InMemoryTaskStore<C: Clock>: TaskStore where C.Duration == D
 
     package func complete(_ lease: TaskLease, result: TaskResult) async throws -> Bool {
         let expiresAt = clock.now.advanced(by: retention.resultTTL)
-        return change(lease) { entry in
+        return finish(lease, cause: nil) { entry in
             entry.record.status = .completed
             entry.record.result = result.content
             entry.record.usage = result.usage
@@ -170,7 +212,7 @@ package final class InMemoryTaskStore<C: Clock>: TaskStore where C.Duration == D
 
     package func fail(_ lease: TaskLease, error: String) async throws -> Bool {
         let expiresAt = clock.now.advanced(by: retention.statusTTL)
-        return change(lease) { entry in
+        return finish(lease, cause: error) { entry in
             entry.record.status = .error
             entry.record.error = error
             entry.finish(expiresAt: expiresAt)
@@ -204,17 +246,19 @@ package final class InMemoryTaskStore<C: Clock>: TaskStore where C.Duration == D
     package func cancel(id: String) async throws -> CancelOutcome {
         let now = clock.now
         let expiresAt = now.advanced(by: retention.statusTTL)
-        return state.withLock { state in
-            guard var entry = state.tasks[id], !entry.isExpired(at: now) else { return .notFound }
-            guard !entry.record.status.isFinished else { return .alreadyFinished(entry.record.status) }
+        let (outcome, wake) = state.withLock { state -> (CancelOutcome, Bool) in
+            guard var entry = state.tasks[id], !entry.isExpired(at: now) else { return (.notFound, false) }
+            guard !entry.record.status.isFinished else { return (.alreadyFinished(entry.record.status), false) }
             // A new token: whoever holds the old lease can no longer change the task.
             state.nextToken += 1
             entry.token = state.nextToken
             entry.record.status = .cancelled
             entry.finish(expiresAt: expiresAt)
             state.tasks[id] = entry
-            return .cancelled
+            return (.cancelled, state.taskFinished(id, cause: "cancelled", now: now, statusExpiry: expiresAt))
         }
+        if wake { workSignal.signal() }
+        return outcome
     }
 
     package func tasks(ids: [String]) async throws -> [String: TaskRecord] {
@@ -231,24 +275,29 @@ package final class InMemoryTaskStore<C: Clock>: TaskStore where C.Duration == D
     package func reclaimExpiredLeases(maxAttempts: Int) async throws -> Int {
         let now = clock.now
         let expiresAt = now.advanced(by: retention.statusTTL)
-        let (dead, requeued) = state.withLock { state -> (Int, Int) in
-            var dead = 0, requeued = 0
-            for (id, var entry) in state.tasks where entry.record.status == .processing {
-                guard let leaseEnds = entry.leaseEnds, leaseEnds < now else { continue }
-                if entry.record.attempts >= maxAttempts {
-                    entry.record.status = .error
-                    entry.record.error = "dead-lettered after \(entry.record.attempts) deliveries: the worker holding it stopped before finishing each time"
-                    entry.finish(expiresAt: expiresAt)
-                    dead += 1
-                } else {
-                    entry.requeue(notBefore: now)
-                    requeued += 1
-                }
+        let (dead, requeued, wake) = state.withLock { state -> (Int, Int, Bool) in
+            func leaseRanOut(_ entry: Entry) -> Bool {
+                entry.record.status == .processing && entry.leaseEnds.map { $0 < now } ?? false
+            }
+            // Dead letters first: finishing one may cancel siblings whose lease ran out too.
+            let deadLetters = state.tasks.values.filter { leaseRanOut($0) && $0.record.attempts >= maxAttempts }.map(\.record.id)
+            for id in deadLetters {
+                guard var entry = state.tasks[id] else { continue }
+                entry.record.status = .error
+                entry.record.error = "dead-lettered after \(entry.record.attempts) deliveries: the worker holding it stopped before finishing each time"
+                entry.finish(expiresAt: expiresAt)
                 state.tasks[id] = entry
             }
-            return (dead, requeued)
+            var wake = false
+            for id in deadLetters {
+                let error = state.tasks[id]?.record.error
+                wake = state.taskFinished(id, cause: error, now: now, statusExpiry: expiresAt) || wake
+            }
+            let lost = state.tasks.values.filter(leaseRanOut).map(\.record.id)
+            for id in lost { state.tasks[id]?.requeue(notBefore: now) }
+            return (deadLetters.count, lost.count, wake)
         }
-        if requeued > 0 { workSignal.signal() }
+        if requeued > 0 || wake { workSignal.signal() }
         return dead + requeued
     }
 
@@ -256,7 +305,10 @@ package final class InMemoryTaskStore<C: Clock>: TaskStore where C.Duration == D
         let now = clock.now
         return state.withLock { state in
             let expired = state.tasks.filter { $0.value.isExpired(at: now) }.keys
-            for id in expired { state.tasks.removeValue(forKey: id) }
+            for id in expired {
+                state.tasks.removeValue(forKey: id)
+                state.flows.removeValue(forKey: id)
+            }
             state.idempotencyKeys = state.idempotencyKeys.filter { $0.value.expiresAt > now }
             return expired.count
         }
@@ -265,7 +317,7 @@ package final class InMemoryTaskStore<C: Clock>: TaskStore where C.Duration == D
     package func waitForWork(timeout: Duration) async {
         let now = clock.now
         let comesDue = state.withLock { state in
-            state.tasks.values.lazy.filter { $0.record.status == .queued }.map(\.notBefore).min()
+            state.tasks.values.lazy.filter(\.isClaimable).map(\.notBefore).min()
         }
         let deadline = min(now.advanced(by: timeout), comesDue ?? now.advanced(by: timeout))
         if deadline <= now { return }
@@ -300,13 +352,26 @@ package final class InMemoryTaskStore<C: Clock>: TaskStore where C.Duration == D
     /// One fenced change: applies `body` only while `lease` is the task's current one.
     private func change(_ lease: TaskLease, _ body: (inout Entry) -> Void) -> Bool {
         state.withLock { state in
-            guard var entry = state.tasks[lease.id], entry.token == lease.token, entry.record.status == .processing else {
-                return false
-            }
+            guard var entry = state.holder(of: lease) else { return false }
             body(&entry)
             state.tasks[lease.id] = entry
             return true
         }
+    }
+
+    /// A fenced change that finishes the task (`body` gives it its final status), and tells
+    /// its flow in the same step.
+    private func finish(_ lease: TaskLease, cause: String?, _ body: (inout Entry) -> Void) -> Bool {
+        let now = clock.now
+        let statusExpiry = now.advanced(by: retention.statusTTL)
+        let (finished, wake) = state.withLock { state -> (Bool, Bool) in
+            guard var entry = state.holder(of: lease) else { return (false, false) }
+            body(&entry)
+            state.tasks[lease.id] = entry
+            return (true, state.taskFinished(lease.id, cause: cause, now: now, statusExpiry: statusExpiry))
+        }
+        if wake { workSignal.signal() }
+        return finished
     }
 }
 
