@@ -151,8 +151,11 @@ extension InMemoryTaskStore.State {
             return true
         }
         guard let maxParallel = flow.maxParallel else { return false }
-        let running = unfinished.count { !$0.blocked }
-        let released = unfinished.filter(\.blocked).prefix(max(maxParallel - running, 0))
+        // Held back: blocked and no parent itself. A blocked child with a flow of its own is
+        // waiting for its children, and runs as far as `maxParallel` is concerned.
+        let held = unfinished.filter { $0.blocked && flows[$0.record.id] == nil }
+        let running = unfinished.count - held.count
+        let released = held.prefix(max(maxParallel - running, 0))
         for child in released {
             tasks[child.record.id]?.blocked = false
             tasks[child.record.id]?.notBefore = now
