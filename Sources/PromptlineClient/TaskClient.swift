@@ -95,7 +95,12 @@ package struct TaskClient: Sendable {
     }
 
     /// Sends one request; answers the body of a 2xx answer, throws for anything else.
-    private func send(_ method: HTTPMethod, _ path: String, body: String? = nil) async throws(TaskClientError) -> Data {
+    func send(_ method: HTTPMethod, _ path: String, body: String? = nil) async throws(TaskClientError) -> Data {
+        try await send(method, path, body: body.map { ByteBuffer(string: $0) }, contentType: "application/json")
+    }
+
+    /// Sends one request with a body of any type; answers the body of a 2xx answer.
+    func send(_ method: HTTPMethod, _ path: String, body: ByteBuffer?, contentType: String) async throws(TaskClientError) -> Data {
         var request = HTTPClientRequest(url: configuration.server + path)
         request.method = method
         request.headers.add(name: "accept", value: "application/json")
@@ -103,8 +108,8 @@ package struct TaskClient: Sendable {
             request.headers.add(name: "authorization", value: "Bearer \(apiKey)")
         }
         if let body {
-            request.headers.add(name: "content-type", value: "application/json")
-            request.body = .bytes(ByteBuffer(string: body))
+            request.headers.add(name: "content-type", value: contentType)
+            request.body = .bytes(body)
         }
         let status: Int
         let headers: HTTPHeaders
@@ -126,7 +131,7 @@ package struct TaskClient: Sendable {
         return data
     }
 
-    private func decode<T: Decodable>(_ type: T.Type, from data: Data) throws(TaskClientError) -> T {
+    func decode<T: Decodable>(_ type: T.Type, from data: Data) throws(TaskClientError) -> T {
         do {
             return try JSONDecoder().decode(T.self, from: data)
         } catch {

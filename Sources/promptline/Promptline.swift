@@ -7,7 +7,7 @@ struct Promptline: AsyncParsableCommand {
         commandName: "promptline",
         abstract: "An asynchronous LLM job server for OpenAI-compatible APIs.",
         subcommands: [
-            ServeCommand.self, KeysCommand.self, SubmitCommand.self, StatusCommand.self, MockUpstreamCommand.self, BenchCommand.self,
+            ServeCommand.self, KeysCommand.self, SubmitCommand.self, SummarizeCommand.self, StatusCommand.self, MockUpstreamCommand.self, BenchCommand.self,
         ]
     )
 }

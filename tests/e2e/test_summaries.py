@@ -237,3 +237,32 @@ def test_a_summary_streams_its_progress_as_events(start_mock, start_server):
     assert last[root]["status"] == "completed"
     assert last[root]["result"] == server.get(f"/api/summaries/{summary_id}").json()["summary"]
     assert server.get("/api/tasks/events", params={"summary_id": "sum_nope"}).status_code == 404
+
+
+def test_the_command_line_summarises_two_files_and_writes_the_summary(mock, start_server, workdir):
+    import json
+
+    from conftest import run_promptline
+
+    server = start_server(mock)
+    (workdir / "notes.md").write_text(paragraphs("cli", 3))
+    (workdir / "page.html").write_text("<html><body><p>Birds fly south in winter.</p></body></html>")
+    output = workdir / "summary.json"
+    r = run_promptline(["summarize", "notes.md", "page.html", "--server", server.base, "--instructions", "One line.",
+                        "--chunk-tokens", "200", "--wait", "--output", str(output)], workdir, timeout=120)
+    assert r.returncode == 0, (r.returncode, r.stderr)
+    summary = json.loads(output.read_text())
+    assert summary["status"] == "completed"
+    assert [d["filename"] for d in summary["documents"]] == ["notes.md", "page.html"]
+    assert summary["documents"][1]["summary"] == 'echo: Summarise part 1 of 1 of the document "page.html":\n\nBirds fly south in winter.'
+    assert "completed" in r.stderr
+    # Without --wait: the id, and the summary goes on on the server.
+    r = run_promptline(["summarize", "page.html", "--server", server.base], workdir)
+    assert r.returncode == 0, r.stderr
+    summary_id = r.stdout.strip()
+    assert wait_summary(server, summary_id)["status"] == "completed"
+    # A file that does not exist: nothing is sent.
+    calls = mock.stats()["total_calls"]
+    r = run_promptline(["summarize", "missing.pdf", "--server", server.base, "--wait"], workdir)
+    assert r.returncode == 2 and "missing.pdf" in r.stderr, (r.returncode, r.stderr)
+    assert mock.stats()["total_calls"] == calls

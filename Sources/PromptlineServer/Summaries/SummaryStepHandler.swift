@@ -9,7 +9,8 @@ struct SummaryStepHandler: TaskStepHandler {
     let summaries: SummaryService
 
     /// Levels of collapse at most; past it the partials are combined in one call whatever
-    /// their size (a model whose answers do not shrink would otherwise never finish).
+    /// their size (a model whose answers do not shrink would otherwise never finish). A
+    /// level that groups nothing ends the collapse sooner.
     static let maxLevels = 8
 
     func step(for task: ClaimedTask) async throws -> TaskStep {
@@ -83,6 +84,11 @@ struct SummaryStepHandler: TaskStepHandler {
             sum += tokens[index]
         }
         groups.append(start..<finished.count)
+        // A level that groups nothing (every partial fills a call alone) shrinks them once;
+        // when the next one groups nothing either, the answers do not shrink: combine now.
+        if groups.count == finished.count, level > 0 {
+            return .call(summaries.request(of: record, messages: [system, prompt(finished[...])]))
+        }
         let calls = groups.enumerated().map { number, range in
             summaries.call(
                 SummaryTaskID.call(below: task.id, level: level + 1, index: number), of: record,
