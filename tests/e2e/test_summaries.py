@@ -266,3 +266,22 @@ def test_the_command_line_summarises_two_files_and_writes_the_summary(mock, star
     r = run_promptline(["summarize", "missing.pdf", "--server", server.base, "--wait"], workdir)
     assert r.returncode == 2 and "missing.pdf" in r.stderr, (r.returncode, r.stderr)
     assert mock.stats()["total_calls"] == calls
+
+
+def test_two_instances_on_one_redis_share_a_summary(start_mock, start_server, shared_redis, redis_prefix):
+    mock = start_mock("--latency-ms", "50")
+    first = start_server(mock, redis=shared_redis, redis_prefix=redis_prefix, instance_id="one", workers=2)
+    second = start_server(mock, redis=shared_redis, redis_prefix=redis_prefix, instance_id="two", workers=2)
+    client = first.openai()
+    file_id = upload(client, "shared.md", paragraphs("shared", 8).encode(), "text/markdown")
+    r = first.post("/api/summaries", json={"file_ids": [file_id], "texts": ["A second document."], "chunk_tokens": 200,
+                                          "max_tokens": MAX_TOKENS, "max_parallel": 4})
+    assert r.status_code == 202, r.text
+    summary_id = r.json()["summary_id"]
+    view = wait_summary(second, summary_id)
+    assert view["status"] == "completed", view
+    assert view["chunks"]["completed"] == view["chunks"]["total"] == view["documents"][0]["chunks"] + 1
+    stats = mock.stats()
+    assert stats["total_calls"] == stats["distinct_prompts"], "a call was made twice"
+    assert stats["max_in_flight_by_user"][f"summary:{summary_id}"] <= 4
+    assert wait_summary(first, summary_id) == view
