@@ -11,6 +11,7 @@ import time
 import pytest
 
 from conftest import create_key, wait_until
+from test_events import receiver  # noqa: F401  (a fixture)
 from test_documents import minimal_pdf
 
 MAX_TOKENS = 8
@@ -285,3 +286,27 @@ def test_two_instances_on_one_redis_share_a_summary(start_mock, start_server, sh
     assert stats["total_calls"] == stats["distinct_prompts"], "a call was made twice"
     assert stats["max_in_flight_by_user"][f"summary:{summary_id}"] <= 4
     assert wait_summary(first, summary_id) == view
+
+
+def test_a_finished_summary_gets_one_signed_post(mock, start_server, receiver):
+    from test_events import FAST_WEBHOOKS, verify
+
+    hook = receiver()
+    server = start_server(mock, **FAST_WEBHOOKS)
+    r = server.post("/api/summaries", json={"texts": ["Hooked text.", "Another."], "webhook_url": hook.url})
+    assert r.status_code == 202, r.text
+    summary_id = r.json()["summary_id"]
+    assert wait_summary(server, summary_id)["status"] == "completed"
+    wait_until(lambda: hook.count() >= 1, 30, "the webhook POST")
+    assert server.stop() == 0
+    assert hook.count() == 1
+    body = verify(hook.posts[0])
+    assert body["tasks"] == [{"task_id": f"summary:{summary_id}", "status": "completed"}]
+    assert body["counts"]["completed"] == 1
+
+
+def test_webhook_url_on_a_summary_needs_a_secret(mock, start_server):
+    server = start_server(mock)
+    r = server.post("/api/summaries", json={"texts": ["x"], "webhook_url": "http://127.0.0.1:9/hook"})
+    assert r.status_code == 422 and "webhook" in r.json()["detail"], r.text
+    assert mock.stats()["total_calls"] == 0

@@ -49,7 +49,10 @@ extension PromptlineApp {
             ).addRoutes(to: router)
         }
         if let summaries {
-            SummaryController(service: summaries, maxBodySize: settings.maxBodySize).addRoutes(to: router)
+            SummaryController(
+                service: summaries, maxBodySize: settings.maxBodySize, submissions: submissions,
+                acceptsWebhooks: settings.webhookSecret != nil
+            ).addRoutes(to: router)
         }
         DocsController().addRoutes(to: router)
         OperationsController(

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import PromptlineCore
 
@@ -6,6 +7,10 @@ import PromptlineCore
 struct SummaryController: Sendable {
     let service: SummaryService
     let maxBodySize: Int
+    /// Where a summary's `webhook_url` is kept for the webhook dispatcher; `nil` (or no
+    /// webhook secret) refuses `webhook_url`.
+    let submissions: Submissions?
+    let acceptsWebhooks: Bool
 
     func addRoutes(to router: Router<PromptlineRequestContext>) {
         router.post("/api/summaries", use: create)
@@ -15,10 +20,19 @@ struct SummaryController: Sendable {
 
     @Sendable func create(_ request: Request, context: PromptlineRequestContext) async throws -> Response {
         let body = try await JSONBody.decode(SummaryRequest.self, from: request, limit: maxBodySize)
-        if body.webhookURL != nil {
-            throw APIError(.unprocessableContent, "webhook_url: summaries do not send webhooks yet; follow GET /api/summaries/{id} instead")
+        if let url = body.webhookURL {
+            guard acceptsWebhooks, submissions != nil else {
+                throw APIError(.unprocessableContent, "webhook_url: this server signs no webhooks (it has no --webhook-secret / PROMPTLINE_WEBHOOK_SECRET); ask without webhook_url, or ask its operator to set a secret")
+            }
+            guard URL(string: url)?.scheme.map({ ["http", "https"].contains($0) }) == true else {
+                throw APIError(.unprocessableContent, "webhook_url must be an http or https URL")
+            }
         }
         let (id, duplicate) = try await service.create(body, owner: context.owner, visible: context.maySee(ownedBy:))
+        if let url = body.webhookURL, let submissions {
+            // One POST when the summary's task has finished: a submission of that one task.
+            _ = try await submissions.record(taskIDs: [SummaryTaskID.root(id)], webhookURL: url, owner: context.owner)
+        }
         return try JSONBody.response(
             SummaryCreated(summaryID: id, duplicate: duplicate ? true : nil), status: duplicate ? .ok : .accepted
         )
