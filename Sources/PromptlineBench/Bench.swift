@@ -20,6 +20,8 @@ package struct Bench: Sendable {
         package var concurrencyWorkers = 1_000
         package var concurrencyLatency: Duration = .seconds(1)
         package var concurrencyTasks = 10_000
+        /// Pages of the text document the summary figure summarises.
+        package var summaryPages = 2_000
         /// Chat completions per second offered to each path of the proxy scenario.
         package var proxyRate = 1_000
         /// How long each path of the proxy scenario is measured per run, after its warm-up.
@@ -40,7 +42,7 @@ package struct Bench: Sendable {
     }
 
     package enum Scenario: String, CaseIterable, Sendable {
-        case intake, drain, concurrency, proxy
+        case intake, drain, concurrency, proxy, summary
     }
 
     package enum Store: String, CaseIterable, Sendable {
@@ -111,6 +113,7 @@ package struct Bench: Sendable {
             if configuration.scenarios.contains(.drain) { figures += try await drain(redis: redis, progress: progress) }
             if configuration.scenarios.contains(.concurrency) { figures.append(try await concurrency(redis: redis, progress: progress)) }
             if configuration.scenarios.contains(.proxy) { figures += try await proxy(redis: redis, progress: progress) }
+            if configuration.scenarios.contains(.summary) { figures += try await summary(redis: redis, progress: progress) }
         } catch {
             await redis?.stop()
             try? await http.shutdown()

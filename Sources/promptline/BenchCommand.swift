@@ -6,18 +6,19 @@ import PromptlineBench
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure intake, drain, concurrency and proxy-overhead figures against a mock upstream on loopback.",
+        abstract: "Measure intake, drain, concurrency, proxy-overhead and summary figures against a mock upstream on loopback.",
         discussion: "Starts `promptline mock-upstream` and `promptline serve` as subprocesses (this same executable; build it with -c release for real figures) and reports the median of --runs runs."
     )
 
     @Option(help: "Runs per figure; the median is reported.") var runs = 3
-    @Option(help: "Scenarios to run, comma-separated: intake, drain, concurrency, proxy.") var scenarios = "intake,drain,concurrency,proxy"
+    @Option(help: "Scenarios to run, comma-separated: intake, drain, concurrency, proxy, summary.") var scenarios = "intake,drain,concurrency,proxy,summary"
     @Option(name: .customLong("intake-prompts"), help: "Prompts submitted per intake run.") var intakePrompts = 50_000
     @Option(name: .customLong("drain-tasks"), help: "Tasks queued per drain run.") var drainTasks = 20_000
     @Option(name: .customLong("drain-workers"), help: "Workers of the draining server.") var drainWorkers = 64
     @Option(name: .customLong("concurrency-workers"), help: "Workers (C) for the concurrency figure.") var concurrencyWorkers = 1_000
     @Option(name: .customLong("concurrency-latency-ms"), help: "Upstream latency (L) for the concurrency figure.") var concurrencyLatencyMs = 1_000
     @Option(name: .customLong("concurrency-tasks"), help: "Tasks per concurrency run.") var concurrencyTasks = 10_000
+    @Option(name: .customLong("summary-pages"), help: "Pages of the text document of the summary figure.") var summaryPages = 2_000
     @Option(name: .customLong("proxy-rate"), help: "Chat completions per second offered to each path of the proxy figure (open loop).") var proxyRate = 1_000
     @Option(name: .customLong("proxy-seconds"), help: "Seconds each path of the proxy figure is measured per run.") var proxySeconds = 10.0
     @Option(name: .customLong("proxy-warmup-seconds"), help: "Seconds of warm-up per path before the proxy figure is measured.") var proxyWarmupSeconds = 2.0
@@ -35,6 +36,7 @@ struct BenchCommand: AsyncParsableCommand {
         configuration.concurrencyWorkers = concurrencyWorkers
         configuration.concurrencyLatency = .milliseconds(concurrencyLatencyMs)
         configuration.concurrencyTasks = concurrencyTasks
+        configuration.summaryPages = max(1, summaryPages)
         guard proxyRate > 0, proxySeconds > 0, proxySliceSeconds > 0, proxyWarmupSeconds >= 0 else {
             throw ValidationError("--proxy-rate, --proxy-seconds and --proxy-slice-seconds must be positive, --proxy-warmup-seconds not negative")
         }
