@@ -128,6 +128,7 @@ let package = Package(
         .target(
             name: "PromptlineBench",
             dependencies: [
+                "PromptlineClient",
                 "PromptlineCore",
                 "RedisClient",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

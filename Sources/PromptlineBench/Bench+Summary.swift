@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import PromptlineClient
 
 /// The summary figure: a long text document summarised against a 0 ms mock, and where the
 /// time went (extraction and cutting, the map calls, the combining).
@@ -84,23 +85,11 @@ extension Bench {
         return formatter.date(from: text)?.timeIntervalSince1970 ?? 0
     }
 
+    /// Uploads a document as `promptline summarize` does.
     private func upload(_ data: Data, filename: String, to base: String) async throws -> String {
-        let boundary = "bench-\(UUID().uuidString)"
-        var body = ByteBuffer()
-        body.writeString("--\(boundary)\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nuser_data\r\n")
-        body.writeString("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(filename)\"\r\nContent-Type: text/plain\r\n\r\n")
-        body.writeBytes(data)
-        body.writeString("\r\n--\(boundary)--\r\n")
-        var request = HTTPClientRequest(url: "\(base)/v1/files")
-        request.method = .POST
-        request.headers.add(name: "content-type", value: "multipart/form-data; boundary=\(boundary)")
-        request.body = .bytes(body)
-        let response = try await http.execute(request, timeout: .seconds(120))
-        let answer = try await response.body.collect(upTo: 1 << 20)
-        guard response.status == .ok, let object = try JSONSerialization.jsonObject(with: Data(answer.readableBytesView)) as? [String: Any],
-              let id = object["id"] as? String
-        else { throw BenchError("upload answered \(response.status.code): \(String(buffer: answer))") }
-        return id
+        try await TaskClient.with(try TaskClient.Configuration(server: base)) { client in
+            try await client.uploadDocument(data, filename: filename)
+        }
     }
 
     private func postJSON(_ url: String, body: [String: Any]) async throws -> [String: Any] {
