@@ -1,5 +1,5 @@
 /// The parts of an OpenAI chat-completions request body that the mock reads; everything else is ignored.
-struct ChatRequest: Decodable, Sendable {
+struct ChatRequest: MockRequestBody, Sendable {
     struct Message: Decodable, Sendable {
         var role: String
         /// The message's text: a string content as is, the `text` of each text part of an array content.
@@ -81,27 +81,5 @@ struct ChatRequest: Decodable, Sendable {
                 + "Expected a value >= 1, but got \(maxTokens) instead."
         }
         return nil
-    }
-
-    /// A readable message for a body that did not decode.
-    static func describe(_ error: any Error) -> String {
-        guard let error = error as? DecodingError else {
-            return "We could not parse the JSON body of your request."
-        }
-        func path(_ codingPath: [any CodingKey], _ last: (any CodingKey)? = nil) -> String {
-            (codingPath + (last.map { [$0] } ?? [])).map { key in
-                key.intValue.map { "[\($0)]" } ?? ".\(key.stringValue)"
-            }.joined().drop(while: { $0 == "." }).description
-        }
-        switch error {
-        case .keyNotFound(let key, let context):
-            return "'\(path(context.codingPath, key))' is a required property."
-        case .typeMismatch(_, let context), .valueNotFound(_, let context):
-            return "Invalid type for '\(path(context.codingPath))'."
-        case .dataCorrupted(let context) where !context.codingPath.isEmpty:
-            return "Invalid value for '\(path(context.codingPath))'."
-        default:
-            return "We could not parse the JSON body of your request: it is not valid JSON."
-        }
     }
 }

@@ -124,6 +124,8 @@ final class MockUpstreamHandler: ChannelInboundHandler, RemovableChannelHandler 
         switch (head.method, path) {
         case (.POST, "/v1/chat/completions"), (.POST, "/chat/completions"):
             chatCompletion(head, body: body, context: context)
+        case (.POST, "/v1/embeddings"), (.POST, "/embeddings"):
+            embeddings(head, body: body, context: context)
         case (.GET, "/v1/models"), (.GET, "/models"):
             var buffer = context.channel.allocator.buffer(capacity: modelsBody.utf8.count)
             buffer.writeString(modelsBody)
@@ -146,7 +148,8 @@ final class MockUpstreamHandler: ChannelInboundHandler, RemovableChannelHandler 
             var buffer = context.channel.allocator.buffer(capacity: 16)
             buffer.writeStaticString(#"{"reset":true}"#)
             writeJSON(status: .ok, body: buffer, keepAlive: keepAlive, context: context)
-        case (_, "/v1/chat/completions"), (_, "/chat/completions"), (_, "/v1/models"), (_, "/models"),
+        case (_, "/v1/chat/completions"), (_, "/chat/completions"), (_, "/v1/embeddings"), (_, "/embeddings"),
+            (_, "/v1/models"), (_, "/models"),
             (_, "/mock/calls"), (_, "/mock/stats"), (_, "/mock/reset"):
             var reply = MockErrorReply.invalidRequest("Method \(head.method) is not allowed on \(path).")
             reply.status = 405
@@ -158,31 +161,39 @@ final class MockUpstreamHandler: ChannelInboundHandler, RemovableChannelHandler 
         }
     }
 
-    // MARK: Chat completions
-
-    private func chatCompletion(_ head: HTTPRequestHead, body: ByteBuffer?, context: ChannelHandlerContext) {
-        let keepAlive = head.isKeepAlive
+    /// The request's body, decoded and checked; `nil` when it was answered with an error.
+    private func read<Body: MockRequestBody>(
+        _ type: Body.Type, _ body: ByteBuffer?, keepAlive: Bool, context: ChannelHandlerContext
+    ) -> Body? {
         if bodyTooLarge {
             state.recordUnreadableCall()
             var reply = MockErrorReply.invalidRequest("The request body is larger than \(Self.maximumBodySize) bytes.")
             reply.status = 413
             writeError(reply, keepAlive: keepAlive, context: context)
-            return
+            return nil
         }
-        let request: ChatRequest
+        let request: Body
         do {
             let data = body.map { $0.withUnsafeReadableBytes { Data($0) } } ?? Data()
-            request = try decoder.decode(ChatRequest.self, from: data)
+            request = try decoder.decode(Body.self, from: data)
         } catch {
             state.recordUnreadableCall()
-            writeError(.invalidRequest(ChatRequest.describe(error)), keepAlive: keepAlive, context: context)
-            return
+            writeError(.invalidRequest(Body.describe(error)), keepAlive: keepAlive, context: context)
+            return nil
         }
         if let problem = request.problem {
             state.recordUnreadableCall()
             writeError(.invalidRequest(problem), keepAlive: keepAlive, context: context)
-            return
+            return nil
         }
+        return request
+    }
+
+    // MARK: Chat completions
+
+    private func chatCompletion(_ head: HTTPRequestHead, body: ByteBuffer?, context: ChannelHandlerContext) {
+        let keepAlive = head.isKeepAlive
+        guard let request = read(ChatRequest.self, body, keepAlive: keepAlive, context: context) else { return }
 
         let prompt = request.lastUserText
         let plan = state.plan(
@@ -236,17 +247,7 @@ final class MockUpstreamHandler: ChannelInboundHandler, RemovableChannelHandler 
             answer, id: state.nextCompletionID(), created: Int(Date().timeIntervalSince1970), model: model,
             into: &buffer
         )
-        guard cut else {
-            writeJSON(status: .ok, body: buffer, keepAlive: keepAlive, context: context)
-            return
-        }
-        var headers = HTTPHeaders()
-        headers.add(name: "content-type", value: "application/json")
-        headers.add(name: "content-length", value: String(buffer.readableBytes))
-        let head = HTTPResponseHead(version: version, status: .ok, headers: headers)
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        let half = buffer.readSlice(length: buffer.readableBytes / 2)!
-        closeAfter(context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(half)))), context: context)
+        writeAnswer(buffer, cut: cut, keepAlive: keepAlive, context: context)
     }
 
     private func startStream(_ progress: StreamProgress, context: ChannelHandlerContext) {
@@ -299,7 +300,52 @@ final class MockUpstreamHandler: ChannelInboundHandler, RemovableChannelHandler 
         end(keepAlive: progress.keepAlive, context: context)
     }
 
+    // MARK: Embeddings
+
+    /// `POST /v1/embeddings`: ``MockEmbedding`` vectors; a directive in the input text makes
+    /// faults as for chat (a stall delays the answer, `cut` breaks its body).
+    private func embeddings(_ head: HTTPRequestHead, body: ByteBuffer?, context: ChannelHandlerContext) {
+        let keepAlive = head.isKeepAlive
+        guard let request = read(EmbeddingRequest.self, body, keepAlive: keepAlive, context: context) else { return }
+        let prompt = request.prompt
+        let plan = state.plan(forPrompt: prompt, directive: MockDirective(in: prompt), at: Date().timeIntervalSince1970)
+        let delay = plan.latency + (plan.stall ?? .zero)
+        switch plan.outcome {
+        case .reset:
+            after(delay, context: context) { [self] in reset(context: context) }
+        case .error(let reply):
+            after(delay, context: context) { [self] in writeError(reply, keepAlive: keepAlive, context: context) }
+        case .answer:
+            let dimensions = request.dimensions ?? MockEmbedding.defaultDimensions
+            let vectors = request.texts.map { MockEmbedding.vector(for: $0, dimensions: dimensions) }
+            let tokens = request.texts.reduce(0) { $0 + ChatAnswer.wordCount(of: $1) }
+            var buffer = context.channel.allocator.buffer(capacity: 128 + vectors.count * dimensions * 12)
+            MockWire.writeEmbeddings(
+                vectors, format: request.encodingFormat, model: request.model, promptTokens: tokens, into: &buffer
+            )
+            after(delay, context: context) { [self] in
+                writeAnswer(buffer, cut: plan.cut, keepAlive: keepAlive, context: context)
+            }
+        }
+    }
+
     // MARK: Writing
+
+    /// A `200` JSON answer; `cut`: the connection closes half-way through its body.
+    private func writeAnswer(_ buffer: ByteBuffer, cut: Bool, keepAlive: Bool, context: ChannelHandlerContext) {
+        var buffer = buffer
+        guard cut else {
+            writeJSON(status: .ok, body: buffer, keepAlive: keepAlive, context: context)
+            return
+        }
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: "application/json")
+        headers.add(name: "content-length", value: String(buffer.readableBytes))
+        let head = HTTPResponseHead(version: version, status: .ok, headers: headers)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        let half = buffer.readSlice(length: buffer.readableBytes / 2)!
+        closeAfter(context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(half)))), context: context)
+    }
 
     private func writeError(_ reply: MockErrorReply, keepAlive: Bool, context: ChannelHandlerContext) {
         var buffer = context.channel.allocator.buffer(capacity: 256)

@@ -21,6 +21,41 @@ enum MockWire {
         buffer.writeStaticString(#","system_fingerprint":"fp_mock"}"#)
     }
 
+    /// An embeddings `list`: one `embedding` per text, in order, as numbers or (`base64`)
+    /// as float32 little-endian bytes in base64.
+    static func writeEmbeddings(
+        _ vectors: [[Float]], format: EmbeddingRequest.EncodingFormat, model: String, promptTokens: Int,
+        into buffer: inout ByteBuffer
+    ) {
+        buffer.writeStaticString(#"{"object":"list","data":["#)
+        for (index, vector) in vectors.enumerated() {
+            if index > 0 { buffer.writeStaticString(",") }
+            buffer.writeStaticString(#"{"object":"embedding","index":"#)
+            buffer.writeDecimal(index)
+            buffer.writeStaticString(#","embedding":"#)
+            switch format {
+            case .base64:
+                buffer.writeJSONString(MockEmbedding.base64(vector))
+            case .float:
+                buffer.writeStaticString("[")
+                for (component, value) in vector.enumerated() {
+                    if component > 0 { buffer.writeStaticString(",") }
+                    // The shortest text that reads back as this float32.
+                    buffer.writeString(value.description)
+                }
+                buffer.writeStaticString("]")
+            }
+            buffer.writeStaticString("}")
+        }
+        buffer.writeStaticString(#"],"model":"#)
+        buffer.writeJSONString(model)
+        buffer.writeStaticString(#","usage":{"prompt_tokens":"#)
+        buffer.writeDecimal(promptTokens)
+        buffer.writeStaticString(#","total_tokens":"#)
+        buffer.writeDecimal(promptTokens)
+        buffer.writeStaticString("}}")
+    }
+
     /// The start every chunk of one stream shares: `data: {"id":…,"choices":[`.
     static func chunkPrefix(id: String, created: Int, model: String, allocator: ByteBufferAllocator) -> ByteBuffer {
         var buffer = allocator.buffer(capacity: 128)
