@@ -5,15 +5,16 @@ import NIOCore
 import OpenAIUpstream
 import PromptlineCore
 
-/// The OpenAI-compatible chat API: `POST /v1/chat/completions` and `GET /v1/models`,
-/// relayed to the upstream.
+/// The OpenAI-compatible API: `POST /v1/chat/completions`, `POST /v1/embeddings` and
+/// `GET /v1/models`, relayed to the upstream.
 ///
 /// Bodies go upstream as the client wrote them (only the `cache` opt-out is taken out), so
 /// every OpenAI parameter works. A streamed answer is relayed event by event as it arrives;
 /// a stall longer than the upstream timeout, or an end before `[DONE]`, ends the stream
 /// with an OpenAI-style error event. Upstream errors keep their status and come back in
-/// OpenAI's error shape. Plain answers are served from the response cache when they can be.
-/// The calls share the upstream's rate-limit gate with the workers.
+/// OpenAI's error shape. Plain answers (chat and embeddings alike) are served from the
+/// response cache when they can be. The calls share the upstream's rate-limit gate with the
+/// workers, and count against a key's token limits.
 struct ChatController: Sendable {
     let client: OpenAIClient
     let cache: ResponseCache
@@ -29,6 +30,7 @@ struct ChatController: Sendable {
 
     func addRoutes(to router: Router<PromptlineRequestContext>) {
         router.post("/v1/chat/completions", use: chatCompletion)
+        router.post("/v1/embeddings", use: embeddings)
         router.get("/v1/models", use: models)
     }
 
@@ -36,45 +38,27 @@ struct ChatController: Sendable {
         let buffer = try await JSONBody.collect(request, limit: maxBodySize)
         var body = try Self.chatBody(buffer)
         try await access?.admitWork(by: context.caller, tasks: 0, tokens: try Self.tokens(of: body, policy: policy))
-        var forwarded = buffer
-        var cacheable = !(request.headers[.cacheControl].map { $0.contains("no-cache") || $0.contains("no-store") } ?? false)
-        if let cache = body["cache"] {
-            guard case .bool(let flag) = cache else { throw APIError(.badRequest, "cache: expected true or false") }
-            cacheable = cacheable && flag
-            body["cache"] = nil
-            forwarded = Self.encode(body)
-        }
-        if body["model"] == nil {
-            body["model"] = .string(defaultModel)
-            forwarded = Self.encode(body)
-        }
-        let streaming = body["stream"] == .bool(true)
-
-        if streaming {
+        let (forwarded, cacheable) = try Self.forwarded(&body, as: buffer, headers: request.headers, defaultModel: defaultModel)
+        if body["stream"] == .bool(true) {
             cache.noteBypass()
             return try await relayStream(forwarded, context: context)
         }
-        guard cacheable, cache.isEnabled else {
-            cache.noteBypass()
-            return try await relayWhole(forwarded, outcome: .bypass)
-        }
-        // The leader's own answer, which may be an error the cache does not keep.
-        var own: Response?
-        let (answer, outcome) = try await cache.answer(for: CachingChatBackend.key(of: body)) {
-            let relayed = try await send(forwarded, streaming: false)
-            let (response, bytes) = try Self.response(relayed, outcome: .miss)
-            own = response
-            let keep = relayed.status == 200 && relayed.contentType?.lowercased().contains("json") == true
-            return (.body(Array(bytes.readableBytesView)), keep)
-        }
-        if outcome == .miss, let own { return own }
-        switch answer {
-        case .body(let bytes):
-            return Self.jsonResponse(status: .ok, ByteBuffer(bytes: bytes), outcome: outcome)
-        case .result(let result):
-            // A task's answer: given the shape of a chat completion now.
-            return Self.jsonResponse(status: .ok, ByteBuffer(bytes: try JSONBody.encoder.encode(ChatCompletion(result))), outcome: outcome)
-        }
+        return try await relayWhole(
+            forwarded, path: "/chat/completions", cacheKey: cacheable ? CachingChatBackend.key(of: body) : nil
+        )
+    }
+
+    /// `POST /v1/embeddings`: relayed as it is, `encoding_format` included, so a `base64`
+    /// answer (the official Python SDK's default) reaches the client as the upstream wrote it.
+    @Sendable func embeddings(_ request: Request, context: PromptlineRequestContext) async throws -> Response {
+        let buffer = try await JSONBody.collect(request, limit: maxBodySize)
+        var body = try Self.embeddingsBody(buffer)
+        try await access?.admitWork(by: context.caller, tasks: 0, tokens: try Self.embeddingTokens(of: body, policy: policy))
+        let (forwarded, cacheable) = try Self.forwarded(&body, as: buffer, headers: request.headers)
+        // Prefixed, so an embeddings answer can never be taken for a chat one.
+        return try await relayWhole(
+            forwarded, path: "/embeddings", cacheKey: cacheable ? "embeddings " + CachingChatBackend.key(of: body) : nil
+        )
     }
 
     @Sendable func models(_ request: Request, context: some RequestContext) async throws -> Response {
@@ -97,9 +81,9 @@ struct ChatController: Sendable {
         try await gate.waitUntilOpen()
     }
 
-    private func send(_ body: ByteBuffer, streaming: Bool) async throws -> RelayedResponse {
+    private func send(_ body: ByteBuffer, path: String, streaming: Bool) async throws -> RelayedResponse {
         try await waitForGate()
-        let relayed = try await upstreamCall { try await client.relay(.POST, path: "/chat/completions", body: body, streaming: streaming) }
+        let relayed = try await upstreamCall { try await client.relay(.POST, path: path, body: body, streaming: streaming) }
         if let wait = relayed.failure?.retryAfter { gate.pause(for: wait) }
         return relayed
     }
@@ -113,12 +97,34 @@ struct ChatController: Sendable {
         }
     }
 
-    private func relayWhole(_ body: ByteBuffer, outcome: ResponseCache.Outcome) async throws -> Response {
-        try Self.response(try await send(body, streaming: false), outcome: outcome).response
+    /// Relays a plain (not streamed) call; with a `cacheKey`, answers from the response cache
+    /// when it can, and keeps a successful JSON answer there.
+    private func relayWhole(_ body: ByteBuffer, path: String, cacheKey: String?) async throws -> Response {
+        guard let cacheKey, cache.isEnabled else {
+            cache.noteBypass()
+            return try Self.response(try await send(body, path: path, streaming: false), outcome: .bypass).response
+        }
+        // The leader's own answer, which may be an error the cache does not keep.
+        var own: Response?
+        let (answer, outcome) = try await cache.answer(for: cacheKey) {
+            let relayed = try await send(body, path: path, streaming: false)
+            let (response, bytes) = try Self.response(relayed, outcome: .miss)
+            own = response
+            let keep = relayed.status == 200 && relayed.contentType?.lowercased().contains("json") == true
+            return (.body(Array(bytes.readableBytesView)), keep)
+        }
+        if outcome == .miss, let own { return own }
+        switch answer {
+        case .body(let bytes):
+            return Self.jsonResponse(status: .ok, ByteBuffer(bytes: bytes), outcome: outcome)
+        case .result(let result):
+            // A task's answer, under a chat key: given the shape of a chat completion now.
+            return Self.jsonResponse(status: .ok, ByteBuffer(bytes: try JSONBody.encoder.encode(ChatCompletion(result))), outcome: outcome)
+        }
     }
 
     private func relayStream(_ body: ByteBuffer, context: some RequestContext) async throws -> Response {
-        let relayed = try await send(body, streaming: true)
+        let relayed = try await send(body, path: "/chat/completions", streaming: true)
         guard case .events(let events) = relayed.body else {
             return try Self.response(relayed, outcome: .bypass).response
         }
@@ -148,13 +154,7 @@ struct ChatController: Sendable {
 
     /// Reads a chat request body: a JSON object with a non-empty `messages` list.
     static func chatBody(_ buffer: ByteBuffer) throws -> [String: JSONValue] {
-        let parsed: JSONValue
-        do {
-            parsed = try buffer.withUnsafeReadableBytes { try JSONValue.parse($0.bindMemory(to: UInt8.self)) }
-        } catch {
-            throw APIError(.badRequest, "request body is not valid JSON: \(error)")
-        }
-        guard case .object(let body) = parsed else { throw APIError(.badRequest, "request body must be a JSON object") }
+        let body = try object(buffer)
         guard let messages = body["messages"]?.array, !messages.isEmpty else {
             throw APIError(.badRequest, "messages: required, a non-empty list of messages")
         }
@@ -165,6 +165,18 @@ struct ChatController: Sendable {
         case nil, .null?, .bool?: break
         default: throw APIError(.badRequest, "stream: expected true or false")
         }
+        return body
+    }
+
+    /// A request body that must be a JSON object.
+    private static func object(_ buffer: ByteBuffer) throws -> [String: JSONValue] {
+        let parsed: JSONValue
+        do {
+            parsed = try buffer.withUnsafeReadableBytes { try JSONValue.parse($0.bindMemory(to: UInt8.self)) }
+        } catch {
+            throw APIError(.badRequest, "request body is not valid JSON: \(error)")
+        }
+        guard case .object(let body) = parsed else { throw APIError(.badRequest, "request body must be a JSON object") }
         return body
     }
 
@@ -193,6 +205,71 @@ struct ChatController: Sendable {
             answerTokens = max(answerTokens, value)
         }
         return TokenEstimate.prompt(bytes: bytes) + answerTokens
+    }
+
+    /// Reads an embeddings request body: a `model`, and an `input` that is a non-empty
+    /// string, a list of them, or tokens (a list of integers, or of lists of integers).
+    static func embeddingsBody(_ buffer: ByteBuffer) throws -> [String: JSONValue] {
+        let body = try object(buffer)
+        guard let model = body["model"]?.string, !model.isEmpty else {
+            throw APIError(.badRequest, "model: required, the name of an embedding model")
+        }
+        let isText: (JSONValue) -> Bool = { !($0.string?.isEmpty ?? true) }
+        let isTokens: (JSONValue) -> Bool = { $0.array.map { !$0.isEmpty && $0.allSatisfy { $0.int != nil } } ?? false }
+        switch body["input"] {
+        case let input? where isText(input) || isTokens(input): break
+        case .array(let inputs)? where !inputs.isEmpty && (inputs.allSatisfy(isText) || inputs.allSatisfy(isTokens)): break
+        default:
+            throw APIError(.badRequest, "input: required, a non-empty string, a non-empty list of non-empty strings, or tokens (a list of integers or of lists of them)")
+        }
+        switch body["encoding_format"] {
+        case nil, .string("float")?, .string("base64")?: break
+        default: throw APIError(.badRequest, "encoding_format: expected \"float\" or \"base64\"")
+        }
+        if let dimensions = body["dimensions"], (dimensions.int ?? 0) < 1 {
+            throw APIError(.badRequest, "dimensions: expected a positive integer")
+        }
+        return body
+    }
+
+    /// Checks each input of an embeddings body against the global limit on prompt length,
+    /// and answers the tokens the inputs count for (``TokenEstimate``; a token given as one).
+    static func embeddingTokens(of body: [String: JSONValue], policy: SubmitPolicy) throws -> Int {
+        let input = body["input"] ?? .null
+        let inputs = input.string != nil || input.array?.first?.int != nil ? [input] : input.array ?? []
+        var tokens = 0
+        for input in inputs {
+            guard let text = input.string else {
+                tokens += input.array?.count ?? 0
+                continue
+            }
+            guard text.count <= policy.maxPromptLength else {
+                throw APIError(.contentTooLarge, "an input has \(text.count) characters, more than the \(policy.maxPromptLength) a prompt may have: shorten it, or raise the limit with \(Setting.maxPromptLength.named)")
+            }
+            tokens += TokenEstimate.prompt(bytes: text.utf8.count)
+        }
+        return tokens
+    }
+
+    /// The body to send upstream, without Promptline's own `cache` opt-out and with
+    /// `defaultModel` when it names none (re-encoded only when something changed), and whether
+    /// its answer may come from the cache: not when `cache` is false or `Cache-Control` says
+    /// `no-cache` or `no-store`.
+    static func forwarded(
+        _ body: inout [String: JSONValue], as buffer: ByteBuffer, headers: HTTPFields, defaultModel: String? = nil
+    ) throws -> (body: ByteBuffer, cacheable: Bool) {
+        var cacheable = !(headers[.cacheControl].map { $0.contains("no-cache") || $0.contains("no-store") } ?? false)
+        var changed = false
+        if let cache = body.removeValue(forKey: "cache") {
+            guard case .bool(let flag) = cache else { throw APIError(.badRequest, "cache: expected true or false") }
+            cacheable = cacheable && flag
+            changed = true
+        }
+        if body["model"] == nil, let defaultModel {
+            body["model"] = .string(defaultModel)
+            changed = true
+        }
+        return (changed ? encode(body) : buffer, cacheable)
     }
 
     static func encode(_ body: [String: JSONValue]) -> ByteBuffer {
