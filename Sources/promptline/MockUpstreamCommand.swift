@@ -18,7 +18,8 @@ struct MockUpstreamCommand: AsyncParsableCommand {
         abstract: "Run the OpenAI-compatible simulator.",
         discussion: """
             Answers POST /v1/chat/completions with "echo: " and the last user message, plain or streamed, \
-            and GET /v1/models. A prompt may carry a fault of its own: [[mock:status=500,times=2]], \
+            POST /v1/embeddings with deterministic unit vectors (384 dimensions unless asked; texts that \
+            share words are close), and GET /v1/models. A prompt may carry a fault of its own: [[mock:status=500,times=2]], \
             [[mock:status=429,retry_after_ms=200]], [[mock:type=insufficient_quota,status=429]], \
             [[mock:reset]], [[mock:cut]], [[mock:latency_ms=50]], [[mock:stall_ms=5000]], \
             [[mock:token_delay_ms=10]]. GET /mock/calls?prompt=…, GET /mock/stats and POST /mock/reset \
