@@ -44,7 +44,7 @@ struct ChatController: Sendable {
             return try await relayStream(forwarded, context: context)
         }
         return try await relayWhole(
-            forwarded, path: "/chat/completions", cacheKey: cacheable ? CachingChatBackend.key(of: body) : nil
+            forwarded, path: "/chat/completions", cacheKey: cacheable && cache.isEnabled ? CachingChatBackend.key(of: body) : nil
         )
     }
 
@@ -57,7 +57,7 @@ struct ChatController: Sendable {
         let (forwarded, cacheable) = try Self.forwarded(&body, as: buffer, headers: request.headers)
         // Prefixed, so an embeddings answer can never be taken for a chat one.
         return try await relayWhole(
-            forwarded, path: "/embeddings", cacheKey: cacheable ? "embeddings " + CachingChatBackend.key(of: body) : nil
+            forwarded, path: "/embeddings", cacheKey: cacheable && cache.isEnabled ? "embeddings " + CachingChatBackend.key(of: body) : nil
         )
     }
 
@@ -97,8 +97,9 @@ struct ChatController: Sendable {
         }
     }
 
-    /// Relays a plain (not streamed) call; with a `cacheKey`, answers from the response cache
-    /// when it can, and keeps a successful JSON answer there.
+    /// Relays a plain (not streamed) call; with a `cacheKey` (given only when the cache is on:
+    /// the key costs a hash of the body), answers from the response cache when it can, and
+    /// keeps a successful JSON answer there.
     private func relayWhole(_ body: ByteBuffer, path: String, cacheKey: String?) async throws -> Response {
         guard let cacheKey, cache.isEnabled else {
             cache.noteBypass()
