@@ -310,3 +310,15 @@ def test_webhook_url_on_a_summary_needs_a_secret(mock, start_server):
     r = server.post("/api/summaries", json={"texts": ["x"], "webhook_url": "http://127.0.0.1:9/hook"})
     assert r.status_code == 422 and "webhook" in r.json()["detail"], r.text
     assert mock.stats()["total_calls"] == 0
+
+
+def test_a_document_named_without_an_extension_keeps_the_format_found_on_upload(mock, start_server):
+    server = start_server(mock)
+    client = server.openai()
+    uploaded = client.files.create(file=("quarterly-report", minimal_pdf("Figures of the quarter"), "application/pdf"),
+                                   purpose="user_data")
+    assert server.get(f"/v1/files/{uploaded.id}").json()["format"] == "pdf"
+    r = server.post("/api/summaries", json={"file_ids": [uploaded.id]})
+    view = wait_summary(server, r.json()["summary_id"])
+    assert view["status"] == "completed", view
+    assert "Figures of the quarter" in view["summary"]

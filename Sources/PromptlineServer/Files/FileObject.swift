@@ -13,11 +13,14 @@ struct FileObject: Codable, Sendable, Equatable {
     var status = "processed"
     /// How many requests the file holds (Promptline's own field).
     var lines: Int?
+    /// A document's format as found on upload: `pdf`, `text`, `markdown` or `html`
+    /// (Promptline's own field).
+    var format: String?
     /// The API key that uploaded the file (Promptline's own field, absent on an open server).
     var owner: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, object, bytes, filename, purpose, status, lines, owner
+        case id, object, bytes, filename, purpose, status, lines, format, owner
         case createdAt = "created_at"
         case expiresAt = "expires_at"
     }

@@ -14,6 +14,8 @@ package struct FileService: Sendable {
     enum Collections {
         static let records = "files"
         static let contents = "file-contents"
+        /// A document's text, extracted once and kept with it.
+        static let texts = "file-texts"
     }
 
     /// The purposes an upload may have; result files are `batch_output` and `batch_error`.
@@ -21,11 +23,14 @@ package struct FileService: Sendable {
     static let listedPurposes = uploadPurposes + ["batch_output", "batch_error"]
 
     /// Stores a file under a new id.
-    func store(_ data: Data, filename: String, purpose: String, owner: String?, lines: Int? = nil) async throws -> FileObject {
+    func store(
+        _ data: Data, filename: String, purpose: String, owner: String?, lines: Int? = nil, format: String? = nil
+    ) async throws -> FileObject {
         let now = Date()
         let file = FileObject(
             id: "file-" + BatchService.randomHex(), bytes: data.count, createdAt: now.unixSeconds,
-            expiresAt: (now + retention.seconds).unixSeconds, filename: filename, purpose: purpose, lines: lines, owner: owner
+            expiresAt: (now + retention.seconds).unixSeconds, filename: filename, purpose: purpose, lines: lines,
+            format: format, owner: owner
         )
         try await store(file, content: data)
         return file
@@ -49,11 +54,23 @@ package struct FileService: Sendable {
         try await documents.document(collection: Collections.contents, id: id)?.body
     }
 
-    /// Deletes a file: its record first, so that no reader finds a record without its bytes.
+    /// Deletes a file: its record first, so that no reader finds a record without its bytes,
+    /// then its bytes and the text extracted from it.
     func delete(_ id: String) async throws -> Bool {
         let existed = try await documents.deleteDocument(collection: Collections.records, id: id)
         _ = try await documents.deleteDocument(collection: Collections.contents, id: id)
+        _ = try await documents.deleteDocument(collection: Collections.texts, id: id)
         return existed
+    }
+
+    /// The text extracted from a document, when it has been.
+    func text(_ id: String) async throws -> String? {
+        try await documents.document(collection: Collections.texts, id: id).map { String(decoding: $0.body, as: UTF8.self) }
+    }
+
+    /// Keeps the text extracted from a document, for as long as files are kept.
+    func keep(text: String, of id: String) async throws {
+        _ = try await documents.insertDocument(collection: Collections.texts, id: id, body: Data(text.utf8), ttl: retention)
     }
 
     /// One page of the files `visible` accepts the owner of, of one purpose or all.

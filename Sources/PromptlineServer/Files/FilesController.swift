@@ -58,12 +58,15 @@ struct FilesController: Sendable {
             guard file.data.count <= maxDocumentSize else {
                 throw APIError(.contentTooLarge, "\(filename) is larger than \(maxDocumentSize) bytes, the most a document may be (\(Setting.documentMaxSize.named))")
             }
+            let format: DocumentFormat
             do {
-                _ = try DocumentFormat.identify(contentType: file.contentType, filename: filename, data: file.data)
+                format = try DocumentFormat.identify(contentType: file.contentType, filename: filename, data: file.data)
             } catch {
                 throw APIError(.badRequest, "\(error)")
             }
-            let stored = try await files.store(Data(file.data), filename: filename, purpose: purpose, owner: context.owner)
+            let stored = try await files.store(
+                Data(file.data), filename: filename, purpose: purpose, owner: context.owner, format: format.rawValue
+            )
             return try JSONBody.response(stored)
         default:
             throw APIError(.badRequest, "purpose: one of \(purposes), not \"\(purpose)\"")

@@ -14,13 +14,11 @@ package struct SummaryService: Sendable {
     let files: FileService
     let extractor: TextExtractor
     let policy: SubmitPolicy
-    /// How long a summary's record and the text extracted from a file stay.
+    /// How long a summary's record stays.
     let retention: Duration
 
     enum Collections {
         static let summaries = "summaries"
-        /// The text of a document, extracted once.
-        static let texts = "file-texts"
     }
 
     // MARK: - Creating
@@ -137,20 +135,20 @@ package struct SummaryService: Sendable {
         let document = record.documents[index]
         if let textIndex = document.index { return record.texts[textIndex] }
         guard let fileID = document.fileID else { throw TaskStepFailure("document \(index) names nothing to read") }
-        if let kept = try await documents.document(collection: Collections.texts, id: fileID) {
-            return String(decoding: kept.body, as: UTF8.self)
-        }
+        if let kept = try await files.text(fileID) { return kept }
         guard let file = try await files.file(fileID), let data = try await files.content(fileID) else {
             throw TaskStepFailure("\(document.name): the file \(fileID) is gone (deleted or expired)")
         }
         let text: String
         do {
-            let format = try DocumentFormat.identify(contentType: nil, filename: file.filename, data: data)
+            // The format found on upload; files stored before it was kept are told by their name.
+            let format = try file.format.flatMap(DocumentFormat.init(rawValue:))
+                ?? DocumentFormat.identify(contentType: nil, filename: file.filename, data: data)
             text = try await extractor.extract(data, format: format, filename: file.filename).text
         } catch let error as ExtractionError {
             throw TaskStepFailure("\(error)")
         }
-        _ = try await documents.insertDocument(collection: Collections.texts, id: fileID, body: Data(text.utf8), ttl: retention)
+        try await files.keep(text: text, of: fileID)
         return text
     }
 
