@@ -9,12 +9,13 @@ struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Run the Promptline server.",
+        discussion: "Every setting, with its flag, environment variable, config-file key and default: promptline serve --help.",
         // The help is the settings table's (`--help` reaches `run` as an argument).
         helpNames: []
     )
 
     /// `--name value` and `--name=value` pairs, read against the settings table.
-    @Argument(parsing: .allUnrecognized) var arguments: [String] = []
+    @Argument(parsing: .allUnrecognized, help: .hidden) var arguments: [String] = []
 
     func run() async throws {
         let options: CommandLineSettings
