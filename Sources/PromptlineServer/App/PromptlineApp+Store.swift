@@ -30,7 +30,7 @@ extension PromptlineApp {
                     logger: logger
                 )
             } catch {
-                throw SettingsError(problems: ["--redis-url / REDIS_URL: cannot use Redis at \(redis): \(error)"])
+                throw SettingsError(problems: ["\(Setting.redisURL.named): cannot use Redis at \(redis): \(error)"])
             }
             for warning in await store.configurationWarnings() {
                 logger.warning("\(warning)")
@@ -52,7 +52,7 @@ extension PromptlineApp {
                 registry: LocalClusterRegistry(), close: { try await store.close() }
             )
         } catch {
-            throw SettingsError(problems: ["--data-dir / PROMPTLINE_DATA_DIR: cannot open the embedded store in '\(settings.dataDir)': \(error)"])
+            throw SettingsError(problems: ["\(Setting.dataDir.named): cannot open the embedded store in '\(settings.dataDir)': \(error)"])
         }
     }
 }

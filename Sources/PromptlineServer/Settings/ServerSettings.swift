@@ -92,7 +92,7 @@ package struct ServerSettings: Sendable, Equatable {
         var problems: [String] = []
         if let url = URL(string: upstreamURL), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil {
         } else {
-            problems.append("--upstream-url / OPENAI_BASE_URL: '\(upstreamURL)' is not an http(s) URL such as https://api.openai.com/v1")
+            problems.append("\(Setting.upstreamURL.named): '\(upstreamURL)' is not an http(s) URL such as https://api.openai.com/v1")
         }
         if let redisURL {
             do {
@@ -102,10 +102,10 @@ package struct ServerSettings: Sendable, Equatable {
             }
         }
         if maxTokens > maxTokensLimit {
-            problems.append("--max-tokens (\(maxTokens)) must not exceed --max-tokens-limit (\(maxTokensLimit))")
+            problems.append("\(Setting.maxTokens.flag) (\(maxTokens)) must not exceed \(Setting.maxTokensLimit.flag) (\(maxTokensLimit))")
         }
         if retryBaseDelay > retryMaxDelay {
-            problems.append("--retry-base-delay (\(retryBaseDelay)) must not exceed --retry-max-delay (\(retryMaxDelay))")
+            problems.append("\(Setting.retryBaseDelay.flag) (\(retryBaseDelay)) must not exceed \(Setting.retryMaxDelay.flag) (\(retryMaxDelay))")
         }
         return problems
     }

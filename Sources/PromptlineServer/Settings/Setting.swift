@@ -86,7 +86,7 @@ extension Setting {
         default defaultText: String? = nil, allowEmpty: Bool = false
     ) -> Setting {
         Setting(
-            name: name, environment: env, summary: summary, defaultText: defaultText ?? quoted(defaults[keyPath: keyPath]),
+            name: name, environment: env, summary: summary, defaultText: defaultText ?? shown(defaults[keyPath: keyPath]),
             kind: .text, isSecret: false,
             apply: { raw, settings throws(SettingProblem) in
                 settings[keyPath: keyPath] = allowEmpty ? raw : try nonEmpty(raw)
@@ -204,7 +204,8 @@ extension Setting {
         value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
     }
 
-    private static func quoted(_ value: String) -> String {
+    /// A text default as help shows it: `none` for an empty one.
+    private static func shown(_ value: String) -> String {
         value.isEmpty ? "none" : value
     }
 }
