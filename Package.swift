@@ -157,10 +157,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // The store contract: one suite every TaskStore must pass.
+        // Knowledge: the vector index protocol, the exact cosine scan, retrieval and the
+        // grounded-answer prompt.
+        .target(name: "PromptlineKnowledge"),
+        // The store contracts: one suite every TaskStore (and every VectorIndex) must pass.
         .target(
             name: "PromptlineStoreContract",
-            dependencies: ["PromptlineCore"]
+            dependencies: ["PromptlineCore", "PromptlineKnowledge"]
         ),
         // For tests: a clock the test moves, and a TaskStore in memory that runs on it.
         .target(
