@@ -23,6 +23,9 @@ extension PostgresVectorIndex {
         /// those chunks (through the primary key) instead of an HNSW search; see
         /// ``PostgresVectorIndex/search(_:collection:files:limit:)``.
         package var exactSearchLimit: Int
+        /// How long an operation waits for a pooled connection before it fails as
+        /// `unavailable` (the pool itself retries an unreachable server for ever).
+        package var connectionWait: Duration
 
         package enum TLSMode: String, Sendable {
             case disable, prefer, require
@@ -37,7 +40,8 @@ extension PostgresVectorIndex {
             tls: TLSMode = .disable,
             maximumConnections: Int = 10,
             efSearch: Int = 100,
-            exactSearchLimit: Int = 10_000
+            exactSearchLimit: Int = 10_000,
+            connectionWait: Duration = .seconds(10)
         ) {
             self.host = host
             self.port = port
@@ -48,6 +52,7 @@ extension PostgresVectorIndex {
             self.maximumConnections = maximumConnections
             self.efSearch = efSearch
             self.exactSearchLimit = exactSearchLimit
+            self.connectionWait = connectionWait
         }
 
         /// Reads `postgres://user:password@host:port/database?sslmode=require`

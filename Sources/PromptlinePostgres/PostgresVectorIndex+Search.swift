@@ -23,9 +23,9 @@ extension PostgresVectorIndex {
         guard limit > 0, !files.isEmpty else { return [] }
         let names = Array(files)
         let vector = Self.literal(query)
-        return try await run("searching collection \(collection)") {
+        return try await withConnection("searching collection \(collection)") { connection in
             var found: (dims: Int, chunks: Int)?
-            for try await row in try await self.client.query(
+            for try await row in try await connection.query(
                 """
                 SELECT c.dims::int8, (SELECT count(*) FROM promptline_vector_chunks k WHERE k.collection = c.name AND k.file_id = ANY(\(names)::text[]))
                 FROM promptline_vector_collections c WHERE c.name = \(collection)
@@ -44,18 +44,19 @@ extension PostgresVectorIndex {
             guard found.chunks > 0 else { return [] }
             let wanted = min(limit, found.chunks)
             if found.chunks > self.configuration.exactSearchLimit && found.dims <= Self.maximumIndexedDimension {
-                let approximate = try await self.approximateSearch(vector, dimension: found.dims, collection: collection, files: names, limit: limit)
+                let approximate = try await self.approximateSearch(on: connection, vector, dimension: found.dims, collection: collection, files: names, limit: limit)
                 if approximate.count >= wanted { return approximate }
                 self.logger.debug("HNSW search came back short; searching exactly", metadata: ["collection": "\(collection)", "found": "\(approximate.count)", "wanted": "\(wanted)"])
             }
-            return try await self.exactSearch(vector, collection: collection, files: names, limit: limit)
+            return try await self.exactSearch(on: connection, vector, collection: collection, files: names, limit: limit)
         }
     }
 
     /// Every chunk of the files, sorted by cosine distance: `embedding` without the cast,
     /// so no HNSW index matches and the rows come through the primary key.
-    func exactSearch(_ vector: String, collection: String, files: [String], limit: Int) async throws -> [VectorMatch] {
+    func exactSearch(on connection: PostgresConnection, _ vector: String, collection: String, files: [String], limit: Int) async throws -> [VectorMatch] {
         try await matches(
+            on: connection,
             """
             SELECT file_id, idx::int8, text, 1 - (embedding <=> \(vector)::vector) AS score
             FROM promptline_vector_chunks
@@ -68,11 +69,17 @@ extension PostgresVectorIndex {
 
     /// The HNSW plan: the dimension is written into the SQL (it is an integer) because both
     /// the cast's type modifier and the partial index's `WHERE dims = N` must be constants
-    /// for the planner to match the index.
-    func approximateSearch(_ vector: String, dimension: Int, collection: String, files: [String], limit: Int) async throws -> [VectorMatch] {
+    /// for the planner to match the index. The nearest rows are materialised and sorted
+    /// again: with `relaxed_order` the index may return them slightly out of order, and a
+    /// plain subquery's ORDER BY would be dropped as already satisfied.
+    func approximateSearch(on connection: PostgresConnection, _ vector: String, dimension: Int, collection: String, files: [String], limit: Int) async throws -> [VectorMatch] {
+        try await matches(on: connection, Self.approximateQuery(vector, dimension: dimension, collection: collection, files: files, limit: limit))
+    }
+
+    package static func approximateQuery(_ vector: String, dimension: Int, collection: String, files: [String], limit: Int) -> PostgresQuery {
         var sql = PostgresQuery.StringInterpolation(literalCapacity: 400, interpolationCount: 3)
         sql.appendLiteral("""
-            SELECT file_id, idx, text, 1 - distance FROM (
+            WITH nearest AS MATERIALIZED (
                 SELECT file_id, idx::int8 AS idx, text, embedding::vector(\(dimension)) <=> 
             """)
         sql.appendInterpolation(vector)
@@ -80,13 +87,13 @@ extension PostgresVectorIndex {
         sql.appendInterpolation(collection)
         sql.appendLiteral(" AND file_id = ANY(")
         sql.appendInterpolation(files)
-        sql.appendLiteral("::text[]) ORDER BY distance LIMIT \(limit)) AS nearest ORDER BY distance")
-        return try await matches(PostgresQuery(stringInterpolation: sql))
+        sql.appendLiteral("::text[]) ORDER BY distance LIMIT \(limit)) SELECT file_id, idx, text, 1 - distance FROM nearest ORDER BY distance")
+        return PostgresQuery(stringInterpolation: sql)
     }
 
-    func matches(_ query: PostgresQuery) async throws -> [VectorMatch] {
+    func matches(on connection: PostgresConnection, _ query: PostgresQuery) async throws -> [VectorMatch] {
         var matches: [VectorMatch] = []
-        for try await (fileID, index, text, score) in try await client.query(query, logger: logger).decode((String, Int, String, Double).self) {
+        for try await (fileID, index, text, score) in try await connection.query(query, logger: logger).decode((String, Int, String, Double).self) {
             matches.append(VectorMatch(fileID: fileID, index: index, text: text, score: Float(score)))
         }
         return matches

@@ -90,8 +90,8 @@ package final class PostgresVectorIndex: VectorIndex, Service {
     }
 
     package func remove(fileID: String, collection: String) async throws {
-        try await run("removing file \(fileID) from collection \(collection)") {
-            try await self.client.query(
+        try await withConnection("removing file \(fileID) from collection \(collection)") { connection in
+            try await connection.query(
                 "DELETE FROM promptline_vector_chunks WHERE collection = \(collection) AND file_id = \(fileID)",
                 logger: self.logger
             )
@@ -100,15 +100,15 @@ package final class PostgresVectorIndex: VectorIndex, Service {
 
     package func removeCollection(_ collection: String) async throws {
         // The chunks go with it (ON DELETE CASCADE).
-        try await run("removing collection \(collection)") {
-            try await self.client.query("DELETE FROM promptline_vector_collections WHERE name = \(collection)", logger: self.logger)
+        try await withConnection("removing collection \(collection)") { connection in
+            try await connection.query("DELETE FROM promptline_vector_collections WHERE name = \(collection)", logger: self.logger)
         }
     }
 
     package func count(fileID: String, collection: String) async throws -> Int {
-        try await run("counting the chunks of file \(fileID) in collection \(collection)") {
+        try await withConnection("counting the chunks of file \(fileID) in collection \(collection)") { connection in
             var total = 0
-            for try await count in try await self.client.query(
+            for try await count in try await connection.query(
                 "SELECT count(*) FROM promptline_vector_chunks WHERE collection = \(collection) AND file_id = \(fileID)",
                 logger: self.logger
             ).decode(Int.self) {
@@ -125,12 +125,40 @@ package final class PostgresVectorIndex: VectorIndex, Service {
         "[" + vector.map { "\($0)" }.joined(separator: ",") + "]"
     }
 
-    /// Runs `body`, turning whatever PostgreSQL or the connection threw into a
-    /// ``VectorIndexError`` that names the server and what was being done, never the password.
+    /// Runs `body` on a pooled connection, turning whatever PostgreSQL or the connection
+    /// threw into a ``VectorIndexError`` that names the server and what was being done, never
+    /// the password. The pool retries a server that does not answer for ever; when no
+    /// connection comes within ``Configuration/connectionWait`` the operation fails as
+    /// `unavailable` instead of waiting with it (an operation that has its connection is
+    /// never cut short).
     @discardableResult
-    func run<Result: Sendable>(_ doing: @autoclosure () -> String, _ body: () async throws -> Result) async throws -> Result {
+    func withConnection<Result: Sendable>(
+        _ doing: @autoclosure () -> String,
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        let leased = LeaseFlag()
+        let wait = configuration.connectionWait
         do {
-            return try await body()
+            return try await withThrowingTaskGroup(of: Result?.self) { group in
+                group.addTask {
+                    try await self.client.withConnection { connection in
+                        leased.markLeased()
+                        return try await body(connection)
+                    }
+                }
+                group.addTask {
+                    try await Task.sleep(for: wait)
+                    if leased.isLeased { return nil }
+                    throw NoConnection(wait: wait)
+                }
+                while let next = try await group.next() {
+                    if let result = next {
+                        group.cancelAll()
+                        return result
+                    }
+                }
+                throw CancellationError()
+            }
         } catch let error as VectorIndexError {
             throw error
         } catch {
@@ -143,19 +171,17 @@ package final class PostgresVectorIndex: VectorIndex, Service {
     @discardableResult
     func transaction<Result: Sendable>(
         _ doing: @autoclosure () -> String,
-        _ body: @Sendable (PostgresConnection) async throws -> Result
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
-        try await run(doing()) {
-            try await self.client.withConnection { connection in
-                try await connection.query("BEGIN", logger: self.logger)
-                do {
-                    let result = try await body(connection)
-                    try await connection.query("COMMIT", logger: self.logger)
-                    return result
-                } catch {
-                    _ = try? await connection.query("ROLLBACK", logger: self.logger)
-                    throw error
-                }
+        try await withConnection(doing()) { connection in
+            try await connection.query("BEGIN", logger: self.logger)
+            do {
+                let result = try await body(connection)
+                try await connection.query("COMMIT", logger: self.logger)
+                return result
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: self.logger)
+                throw error
             }
         }
     }
@@ -170,6 +196,8 @@ package final class PostgresVectorIndex: VectorIndex, Service {
                 detail = error.code.description
                 if let underlying = error.underlying { detail += ": \(underlying)" }
             }
+        } else if let error = error as? NoConnection {
+            detail = "no connection within \(error.wait)"
         } else {
             detail = "\(error)"
         }

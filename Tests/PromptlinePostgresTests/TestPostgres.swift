@@ -50,26 +50,40 @@ enum TestPostgres {
 
     /// Runs one statement on a connection of its own.
     static func admin(_ configuration: PostgresVectorIndex.Configuration, _ sql: String) async throws {
-        let connection = try await PostgresConnection.connect(
-            configuration: PostgresConnection.Configuration(
-                host: configuration.host, port: configuration.port, username: configuration.username,
-                password: configuration.password, database: configuration.database, tls: .disable
-            ),
-            id: 1,
-            logger: Logger(label: "test")
-        )
-        do {
-            try await connection.query(PostgresQuery(unsafeSQL: sql), logger: Logger(label: "test"))
-        } catch {
-            try? await connection.close()
-            throw error
-        }
-        try await connection.close()
+        _ = try await strings(configuration, PostgresQuery(unsafeSQL: sql), decoding: false)
     }
 
     struct Missing: Error, CustomStringConvertible {
         var description: String {
             "PROMPTLINE_TEST_POSTGRES_URL is not set: run ./scripts/test.sh, or ./scripts/start-postgres.sh and export the URL it prints"
+        }
+    }
+}
+
+extension TestPostgres {
+    /// The first column of every row `query` returns, as text, from a connection of its own.
+    static func strings(_ configuration: PostgresVectorIndex.Configuration, _ query: PostgresQuery, decoding: Bool = true) async throws -> [String] {
+        let connection = try await PostgresConnection.connect(
+            configuration: PostgresConnection.Configuration(
+                host: configuration.host, port: configuration.port, username: configuration.username,
+                password: configuration.password, database: configuration.database, tls: .disable
+            ),
+            id: 2,
+            logger: Logger(label: "test")
+        )
+        do {
+            var lines: [String] = []
+            let rows = try await connection.query(query, logger: Logger(label: "test"))
+            if decoding {
+                for try await line in rows.decode(String.self) { lines.append(line) }
+            } else {
+                for try await _ in rows {}
+            }
+            try await connection.close()
+            return lines
+        } catch {
+            try? await connection.close()
+            throw error
         }
     }
 }
