@@ -232,7 +232,7 @@ import Testing
         try await Self.withMock(maxConnections: 1) { client, mock in
             do {
                 let relayed = try await client.relay(
-                    .POST, path: "/chat/completions", body: Self.chatBody("a b c d e f [[mock:token_delay_ms=100]]", stream: true),
+                    .POST, path: "/chat/completions", body: Self.chatBody("a b c d e f [[mock:token_delay_ms=1000]]", stream: true),
                     streaming: true
                 )
                 guard case .events(let body) = relayed.body else { return }
