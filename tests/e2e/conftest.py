@@ -692,3 +692,19 @@ def pytest_report_header(config):
 def pytest_sessionstart(session):
     if not os.access(BIN, os.X_OK):
         pytest.exit(f"no promptline binary at {BIN}: run `swift build` first, or set PROMPTLINE_BIN", returncode=4)
+
+
+# Knowledge (issue 19): the shared vector index
+
+POSTGRES_URL_ENV = "PROMPTLINE_TEST_POSTGRES_URL"
+
+
+@pytest.fixture
+def postgres_url() -> str:
+    """The PostgreSQL-with-pgvector URL of `$PROMPTLINE_TEST_POSTGRES_URL` (scripts/test.sh starts
+    one), given to servers as `--vector-url`; the test is skipped, saying why, when it is unset."""
+    url = os.environ.get(POSTGRES_URL_ENV)
+    if not url:
+        pytest.skip(f"{POSTGRES_URL_ENV} is unset: the pgvector tests need a PostgreSQL with pgvector "
+                    "(./scripts/test.sh starts one)")
+    return url
