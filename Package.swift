@@ -92,6 +92,7 @@ let package = Package(
             name: "PromptlineServer",
             dependencies: [
                 "PromptlineDocuments",
+                "PromptlineKnowledge",
                 "PromptlineCore",
                 "EventLoopExecutor",
                 "OpenAIUpstream",

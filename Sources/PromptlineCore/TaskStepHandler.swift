@@ -14,6 +14,10 @@ package enum TaskStep: Sendable {
     case call(ChatRequest)
     /// The task is done without a call, with this result.
     case finish(TaskResult)
+    /// Run this upstream call of another kind (an embedding); its answer is the task's
+    /// result. Like ``call(_:)`` it waits for the rate-limit gate first, and an
+    /// ``UpstreamError`` it throws is retried, paused for and dead-lettered as a chat call's is.
+    case perform(@Sendable () async throws -> TaskResult)
     /// The handler gave the task new children (``FlowStore/addChildren(_:children:maxParallel:)``):
     /// it waits for them, and runs again when they have finished.
     case waiting

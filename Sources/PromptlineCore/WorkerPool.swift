@@ -215,6 +215,11 @@ package final class WorkerPool<C: Clock>: Service where C.Duration == Duration {
                 case .finish(let result):
                     try await record(task, .completed, logger: logger) { try await self.store.complete(task.lease, result: result) }
                     return
+                case .perform(let call):
+                    try await gate.waitUntilOpen()
+                    let result = try await call()
+                    try await record(task, .completed, logger: logger) { try await self.store.complete(task.lease, result: result) }
+                    return
                 case .waiting:
                     return
                 }

@@ -6,12 +6,13 @@ extension PromptlineApp {
     /// The routes, for the server and for in-process tests. Without `upstream` there is no
     /// OpenAI-compatible chat API, without `documents` no submissions' records and no
     /// files, without `batches` no Batch API, without
-    /// `summaries` no summaries, without `access` no API keys (everything is open). `metrics` is
+    /// `summaries` no summaries, without `vectorStores` the vector store routes answer 503, without `access` no API keys (everything is open). `metrics` is
     /// what `/metrics` answers; the routes count requests and cancellations into it.
     package static func buildRouter(
         settings: ServerSettings, store: any TaskStore, pool: WorkerPool<ContinuousClock>,
         cluster: any ClusterRegistry = LocalClusterRegistry(), upstream: Upstream? = nil, documents: (any DocumentStore)? = nil,
-        batches: BatchService? = nil, summaries: SummaryService? = nil, access: AccessControl? = nil, metrics: PromptlineMetrics = PromptlineMetrics(),
+        batches: BatchService? = nil, summaries: SummaryService? = nil, vectorStores: VectorStoreService? = nil,
+        access: AccessControl? = nil, metrics: PromptlineMetrics = PromptlineMetrics(),
         logger: Logger = Logger(label: "promptline")
     ) -> Router<PromptlineRequestContext> {
         let router = Router(context: PromptlineRequestContext.self)
@@ -54,6 +55,7 @@ extension PromptlineApp {
                 acceptsWebhooks: settings.webhookSecret != nil
             ).addRoutes(to: router)
         }
+        VectorStoresController(service: vectorStores, maxBodySize: settings.maxBodySize).addRoutes(to: router)
         DocsController().addRoutes(to: router)
         OperationsController(
             store: store, storeKind: storeKind, pool: pool, cache: upstream?.cache, cacheTTL: settings.cacheTTL, metrics: metrics

@@ -38,6 +38,18 @@ extension PromptlineApp {
         let summaries = (store as? any FlowStore).map { flows in
             SummaryService(settings, store: flows, documents: opened.documents, logger: logger)
         }
+        let knowledge = try await openVectorIndex(settings, logger: logger)
+        let vectorStores = knowledge.flatMap { knowledge in
+            (store as? any FlowStore).map { flows in
+                VectorStoreService(
+                    settings, store: flows, documents: opened.documents, index: knowledge.index, embedder: client,
+                    gate: upstream.gate, logger: logger
+                )
+            }
+        }
+        var steps: [String: any TaskStepHandler] = [:]
+        if let summaries { steps[SummaryTaskID.namespace] = SummaryStepHandler(summaries: summaries) }
+        if let vectorStores { steps[IngestionTaskID.namespace] = IngestionStepHandler(stores: vectorStores) }
         let pool = WorkerPool(
             store: store,
             backend: CachingChatBackend(backend: client, cache: upstream.cache),
@@ -45,14 +57,14 @@ extension PromptlineApp {
             configuration: .init(settings),
             logger: logger,
             metricsFactory: metrics.factory,
-            steps: summaries.map { [SummaryTaskID.namespace: SummaryStepHandler(summaries: $0)] } ?? [:]
+            steps: steps
         )
         var batches = BatchService(settings, tasks: store, documents: opened.documents, metrics: metrics, logger: logger)
         batches.access = access
         let app = Application(
             router: buildRouter(
                 settings: settings, store: store, pool: pool, cluster: opened.registry, upstream: upstream,
-                documents: opened.documents, batches: batches, summaries: summaries, access: access, metrics: metrics,
+                documents: opened.documents, batches: batches, summaries: summaries, vectorStores: vectorStores, access: access, metrics: metrics,
                 logger: logger
             ),
             server: .loopBoundHTTP1,
@@ -88,6 +100,10 @@ extension PromptlineApp {
             )))
         } else {
             logger.info("webhooks are off (no --webhook-secret / PROMPTLINE_WEBHOOK_SECRET): submissions with webhook_url are refused")
+        }
+        if let knowledge {
+            resources.append(.init(name: "the vector index", close: knowledge.close))
+            if let service = knowledge.service { services.append(.init(service: service)) }
         }
         resources.append(.init(name: "the store", close: opened.close))
         services.append(.init(service: app))

@@ -74,39 +74,13 @@ package struct FileService: Sendable {
     }
 
     /// One page of the files `visible` accepts the owner of, of one purpose or all.
-    ///
-    /// The store lists newest first; other keys' files are skipped, so a page may take
-    /// several reads. Oldest first (`ascending`) reads every visible file before paging,
-    /// which is fine for the thousands of files one key keeps, not for millions.
     func list(
         purpose: String?, after: String?, limit: Int, ascending: Bool, visible: (String?) -> Bool
     ) async throws -> FileList {
-        var files: [FileObject] = []
-        var cursor: String? = ascending ? nil : after
-        var hasMore = false
-        let wanted = ascending ? Int.max : limit
-        reading: while true {
-            let stored = try await documents.documents(collection: Collections.records, after: cursor, limit: 500)
-            for document in stored {
-                let file = try JSONDecoder().decode(FileObject.self, from: document.body)
-                guard visible(file.owner), purpose == nil || file.purpose == purpose else { continue }
-                guard files.count < wanted else {
-                    hasMore = true
-                    break reading
-                }
-                files.append(file)
-            }
-            guard stored.count == 500, let last = stored.last else { break }
-            cursor = last.id
-        }
-        if ascending {
-            files.reverse()
-            if let after, let index = files.firstIndex(where: { $0.id == after }) {
-                files.removeFirst(index + 1)
-            }
-            hasMore = files.count > limit
-            files = Array(files.prefix(limit))
-        }
-        return FileList(data: files, firstID: files.first?.id, lastID: files.last?.id, hasMore: hasMore)
+        try await FileList.reading(
+            Collections.records, of: documents, after: after, limit: limit, ascending: ascending, id: \.id,
+            decode: { try JSONDecoder().decode(FileObject.self, from: $0) },
+            keep: { visible($0.owner) && (purpose == nil || $0.purpose == purpose) }
+        )
     }
 }

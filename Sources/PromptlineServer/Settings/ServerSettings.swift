@@ -50,6 +50,13 @@ package struct ServerSettings: Sendable, Equatable {
     package var extractTimeout = 60.0
     /// The most pages a PDF may have.
     package var documentMaxPages = 2_000
+    /// Where vector stores' chunks live when several instances share them: a PostgreSQL URL
+    /// with pgvector. `nil`: the data directory (embedded store only).
+    package var vectorURL: String?
+    /// The model vector stores embed their chunks and queries with.
+    package var embeddingModel = "text-embedding-3-small"
+    /// Chunks embedded in one upstream call.
+    package var embeddingBatch = 256
     /// The most prompts in one `POST /api/tasks`.
     package var maxPrompts = 50_000
     /// The most characters in one prompt, its messages together.

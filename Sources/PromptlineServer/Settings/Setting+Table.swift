@@ -8,7 +8,8 @@ extension Setting {
         host, port, upstreamURL, upstreamAPIKey, model, maxTokens, temperature, workers, dataDir, redisURL, redisPrefix,
         instanceID, heartbeatInterval, upstreamTimeout, upstreamStreaming, maxAttempts, retryBaseDelay, retryMaxDelay,
         lease, statusTTL, resultTTL, shutdownGrace, maxBodySize, cacheTTL, batchMaxRequests, batchMaxFileSize, maxPrompts,
-        documentMaxSize, documentMaxPages, extractWorkers, extractTimeout, maxPromptLength, maxTokensLimit, webhookSecret, webhookTimeout, webhookMaxAttempts, webhookRetryDelay, logLevel,
+        documentMaxSize, documentMaxPages, extractWorkers, extractTimeout, vectorURL, embeddingModel, embeddingBatch,
+        maxPromptLength, maxTokensLimit, webhookSecret, webhookTimeout, webhookMaxAttempts, webhookRetryDelay, logLevel,
         logFormat,
     ]
 
@@ -141,6 +142,29 @@ extension Setting {
         "extract-timeout", \.extractTimeout, env: ["PROMPTLINE_EXTRACT_TIMEOUT"], in: 0.1...86_400,
         "Seconds one extraction may take; a pdftotext still running is killed."
     )
+
+    // MARK: Knowledge
+
+    package static let vectorURL = optionalText(
+        "vector-url", \.vectorURL, env: ["PROMPTLINE_VECTOR_URL"],
+        "Vector index shared by every instance: postgres://user[:password]@host[:port]/db with pgvector.",
+        default: "unset, the data directory",
+        check: { raw throws(SettingProblem) in
+            guard raw.hasPrefix("postgres://") || raw.hasPrefix("postgresql://") else {
+                throw SettingProblem(reason: "a postgres:// URL")
+            }
+        },
+        // The password shows as ***.
+        show: { url in url.replacing(/:[^:@\/]*@/, with: ":***@") }
+    )
+    package static let embeddingModel = text(
+        "embedding-model", \.embeddingModel, env: ["PROMPTLINE_EMBEDDING_MODEL"], "Model vector stores embed chunks and queries with."
+    )
+    package static let embeddingBatch = integer(
+        "embedding-batch", \.embeddingBatch, env: ["PROMPTLINE_EMBEDDING_BATCH"], in: 1...2_048,
+        "Chunks embedded in one upstream call (one task on the queue)."
+    )
+
     package static let maxPrompts = integer(
         "max-prompts", \.maxPrompts, env: ["PROMPTLINE_MAX_PROMPTS"], in: 1...1_000_000, "Most prompts in one POST /api/tasks."
     )

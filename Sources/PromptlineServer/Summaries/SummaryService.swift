@@ -12,7 +12,7 @@ package struct SummaryService: Sendable {
     let store: any FlowStore
     let documents: any DocumentStore
     let files: FileService
-    let extractor: TextExtractor
+    let texts: DocumentTexts
     let policy: SubmitPolicy
     /// How long a summary's record stays.
     let retention: Duration
@@ -135,21 +135,13 @@ package struct SummaryService: Sendable {
         let document = record.documents[index]
         if let textIndex = document.index { return record.texts[textIndex] }
         guard let fileID = document.fileID else { throw TaskStepFailure("document \(index) names nothing to read") }
-        if let kept = try await files.text(fileID) { return kept }
-        guard let file = try await files.file(fileID), let data = try await files.content(fileID) else {
-            throw TaskStepFailure("\(document.name): the file \(fileID) is gone (deleted or expired)")
-        }
-        let text: String
         do {
-            // The format found on upload; files stored before it was kept are told by their name.
-            let format = try file.format.flatMap(DocumentFormat.init(rawValue:))
-                ?? DocumentFormat.identify(contentType: nil, filename: file.filename, data: data)
-            text = try await extractor.extract(data, format: format, filename: file.filename).text
+            return try await texts.text(of: fileID)
+        } catch let error as DocumentTexts.Gone {
+            throw TaskStepFailure("\(document.name): \(error)")
         } catch let error as ExtractionError {
             throw TaskStepFailure("\(error)")
         }
-        try await files.keep(text: text, of: fileID)
-        return text
     }
 
     /// Where a summary stands, read from its tasks.
@@ -177,15 +169,9 @@ package struct SummaryService: Sendable {
 extension SummaryService {
     package init(_ settings: ServerSettings, store: any FlowStore, documents: any DocumentStore, logger: Logger) {
         let retention = Duration.seconds(settings.resultTTL)
+        let files = FileService(documents: documents, retention: retention)
         self.init(
-            store: store, documents: documents, files: FileService(documents: documents, retention: retention),
-            extractor: TextExtractor(
-                configuration: .init(
-                    maxConcurrent: settings.extractWorkers, timeout: .seconds(settings.extractTimeout),
-                    maxPages: settings.documentMaxPages
-                ),
-                logger: logger
-            ),
+            store: store, documents: documents, files: files, texts: DocumentTexts(settings, files: files, logger: logger),
             policy: SubmitPolicy(settings), retention: retention
         )
     }

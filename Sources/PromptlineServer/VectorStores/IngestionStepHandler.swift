@@ -1,0 +1,101 @@
+import Foundation
+import PromptlineCore
+import PromptlineDocuments
+import PromptlineKnowledge
+
+/// Runs a vector store file's ingestion (``IngestionTaskID``): the file's first run
+/// extracts and cuts its text and waits for one embedding call per group of chunks; each
+/// call embeds its group and stores the vectors; the file's last run checks every chunk is
+/// stored and marks the file completed — or failed, with its chunks removed, when a call
+/// failed for good. A step of an attachment since replaced or detached does nothing.
+struct IngestionStepHandler: TaskStepHandler {
+    let stores: VectorStoreService
+
+    func step(for task: ClaimedTask) async throws -> TaskStep {
+        guard let id = IngestionTaskID(task.id) else { throw TaskStepFailure("\(task.id) is not a step of an ingestion") }
+        guard let record = try await stores.record(id.vectorStoreID), let file = record.file(id.fileID),
+              file.generation == id.generation, file.status == .inProgress
+        else {
+            return .finish(TaskResult(content: "stale: the file was detached, attached again or cancelled"))
+        }
+        if let group = id.group {
+            return .perform { try await embed(group, of: file, in: record) }
+        }
+        guard let flow = try await stores.store.flow(parentID: task.id) else {
+            return try await cut(file, of: record, task: task, id: id)
+        }
+        return try await conclude(flow, file: file, of: record, id: id)
+    }
+
+    /// The file's chunks as its strategy cuts them: the same every time for the same text.
+    private func chunks(of file: VectorStoreRecord.File, in record: VectorStoreRecord, id: IngestionTaskID) async throws -> [TextChunk] {
+        let text: String
+        do {
+            text = try await stores.texts.text(of: file.fileID)
+        } catch let error as ExtractionError {
+            let code = [.unsupportedType, .notUTF8].contains(error.code) ? "unsupported_file"
+                : [.timedOut, .toolMissing, .toolFailed].contains(error.code) ? "server_error" : "invalid_file"
+            throw try await failed(file, in: record, id: id, code: code, message: error.message)
+        } catch let error as DocumentTexts.Gone {
+            throw try await failed(file, in: record, id: id, code: "invalid_file", message: "\(error)")
+        }
+        let chunker = TextChunker(chunkTokens: file.chunking.maxChunkSizeTokens, overlapTokens: file.chunking.chunkOverlapTokens)
+        return chunker.chunks(of: text)
+    }
+
+    private func cut(_ file: VectorStoreRecord.File, of record: VectorStoreRecord, task: ClaimedTask, id: IngestionTaskID) async throws -> TaskStep {
+        let chunks = try await chunks(of: file, in: record, id: id)
+        guard !chunks.isEmpty else {
+            throw try await failed(file, in: record, id: id, code: "invalid_file", message: "\(file.filename) has no text")
+        }
+        // What an earlier attachment of this file left.
+        try await stores.index.remove(fileID: file.fileID, collection: record.id)
+        let groups = (chunks.count + stores.embeddingBatch - 1) / stores.embeddingBatch
+        let calls = (0..<groups).map { stores.step(IngestionTaskID.call(below: task.id, group: $0), of: record) }
+        _ = try await stores.store.addChildren(task.lease, children: calls, maxParallel: nil)
+        return .waiting
+    }
+
+    private func embed(_ group: Int, of file: VectorStoreRecord.File, in record: VectorStoreRecord) async throws -> TaskResult {
+        let id = IngestionTaskID(vectorStoreID: record.id, fileID: file.fileID, generation: file.generation, group: group)
+        let all = try await chunks(of: file, in: record, id: id)
+        let part = Array(all.dropFirst(group * stores.embeddingBatch).prefix(stores.embeddingBatch))
+        guard !part.isEmpty else { return TaskResult(content: #"{"chunks":0}"#) }
+        let embeddings = try await stores.embedder.embed(part.map(\.text), model: record.embeddingModel)
+        guard embeddings.vectors.count == part.count else {
+            throw UpstreamError(.invalidResponse, message: "embeddings answer: \(embeddings.vectors.count) vectors for \(part.count) inputs")
+        }
+        try await stores.index.upsert(
+            zip(part, embeddings.vectors).map { IndexedChunk(fileID: file.fileID, index: $0.index, text: $0.text, vector: $1) },
+            collection: record.id
+        )
+        let tokens = embeddings.promptTokens ?? part.reduce(0) { $0 + $1.estimatedTokens }
+        return TaskResult(
+            content: #"{"chunks":\#(part.count)}"#, usage: TokenUsage(promptTokens: tokens, completionTokens: 0, totalTokens: tokens),
+            model: record.embeddingModel
+        )
+    }
+
+    /// Every call has finished: the file is searchable when all its chunks are stored.
+    private func conclude(_ flow: FlowState, file: VectorStoreRecord.File, of record: VectorStoreRecord, id: IngestionTaskID) async throws -> TaskStep {
+        if let cause = flow.failedChildren.sorted(by: { $0.key < $1.key }).first?.value {
+            try await stores.index.remove(fileID: file.fileID, collection: record.id)
+            throw try await failed(file, in: record, id: id, code: "server_error", message: "embedding \(file.filename) failed: \(cause)")
+        }
+        let chunks = try await chunks(of: file, in: record, id: id)
+        let stored = try await stores.index.count(fileID: file.fileID, collection: record.id)
+        guard stored == chunks.count else {
+            try await stores.index.remove(fileID: file.fileID, collection: record.id)
+            throw try await failed(file, in: record, id: id, code: "server_error", message: "\(stored) of \(chunks.count) chunks of \(file.filename) were stored")
+        }
+        let bytes = chunks.reduce(0) { $0 + $1.text.utf8.count }
+        try await stores.finish(file.fileID, generation: file.generation, in: record.id, status: .completed, usageBytes: bytes)
+        return .finish(TaskResult(content: #"{"chunks":\#(chunks.count)}"#))
+    }
+
+    /// Records the file as failed and answers the failure that ends its task.
+    private func failed(_ file: VectorStoreRecord.File, in record: VectorStoreRecord, id: IngestionTaskID, code: String, message: String) async throws -> TaskStepFailure {
+        try await stores.finish(file.fileID, generation: file.generation, in: record.id, status: .failed, error: .init(code: code, message: message))
+        return TaskStepFailure(message)
+    }
+}
