@@ -5,7 +5,8 @@ bulk as prompt objects of `POST /api/tasks` and lines of `promptline submit` car
 The collection is the eight topic files of test_vector_stores.py, each one chunk, each question's
 answering file known. An answer must cite exactly the chunks a search for the question finds,
 best first, numbered from 1; the mock echoes the last user message, so the answer is the
-upstream's echo of the prompt the server built.
+upstream's echo of the prompt the server built (servers here run with a large `--max-tokens`,
+so that the echo is never cut), in which each cited chunk stands as `[n] filename` then its text.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from conftest import create_key, parse_jsonl, run_promptline
 from test_vector_stores import QUESTIONS, topic_collection
 
 MODEL = "mock-model"
+#: The servers' default max_tokens: large enough that the mock's echo of a prompt is never cut.
+MAX_TOKENS = 4000
 
 
 def ask(server, question: str, store_ids: list[str], **extra):
@@ -40,6 +43,18 @@ def assert_citations(citations, expected: list[tuple[str, str, str]], scores: li
     assert got == sorted(got, reverse=True), got
     if scores is not None:
         assert got == pytest.approx(scores, abs=1e-4), (got, scores)
+
+
+def assert_prompt_holds(answer: str, question: str, citations: list[dict]):
+    """The mock's echo of the prompt: every citation numbered, named and quoted, in order, and the question."""
+    assert isinstance(answer, str) and answer.startswith("echo: "), answer
+    at = 0
+    for c in citations:
+        source = f"[{c['index']}] {c['filename']}\n{c['text']}"
+        found = answer.find(source, at)
+        assert found >= 0, f"source {c['index']} is not in the prompt (in order) as [n] filename, then its text: {answer!r}"
+        at = found + len(source)
+    assert question in answer[at:], f"the question does not follow the sources: {answer!r}"
 
 
 def sse_events(response) -> list[tuple[str, str]]:
@@ -82,7 +97,7 @@ def token_text(data: str) -> str:
 
 @pytest.fixture
 def collection(mock, start_server):
-    server = start_server(mock)
+    server = start_server(mock, max_tokens=MAX_TOKENS)
     client = server.openai()
     store_id, ids = topic_collection(client)
     return server, client, store_id, ids
@@ -100,10 +115,8 @@ def test_an_answer_cites_the_chunks_retrieved(collection):
                          [x.score for x in hits])
         assert ids[filename] in [c["file_id"] for c in body["citations"]], (question, body["citations"])
         assert any(passage in c["text"] for c in body["citations"])
-        # The upstream answered a prompt made of the question and the numbered sources.
-        answer = body["answer"]
-        assert isinstance(answer, str) and answer.startswith("echo: "), answer
-        assert question in answer, answer
+        # The upstream answered a prompt made of the numbered sources and the question.
+        assert_prompt_holds(body["answer"], question, body["citations"])
         assert isinstance(body["usage"], dict) and body["usage"].get("total_tokens", 0) > 0, body["usage"]
 
 
@@ -158,6 +171,7 @@ def test_the_streamed_answer_is_tokens_then_one_citations_event(collection):
     assert_citations(citations, [(c["file_id"], c["filename"], c["text"]) for c in plain["citations"]],
                      [c["score"] for c in plain["citations"]])
     assert ids[filename] in [c["file_id"] for c in citations]
+    assert_prompt_holds(text, question, citations)
 
 
 def test_bad_answer_requests_are_refused_before_any_upstream_call(collection, mock):
@@ -180,7 +194,7 @@ def test_another_key_cannot_ask_over_a_keys_store(mock, start_server, workdir):
     store_flags = ["--data-dir", str(data)]
     alice_key = create_key(workdir, "alice", store=store_flags)
     bob_key = create_key(workdir, "bob", store=store_flags)
-    server = start_server(mock, data_dir=data)
+    server = start_server(mock, data_dir=data, max_tokens=MAX_TOKENS)
     alice, bob = server.with_key(alice_key), server.with_key(bob_key)
     store_id, ids = topic_collection(alice.openai(api_key=alice_key))
     question = QUESTIONS[0][0]
@@ -218,9 +232,10 @@ def test_500_questions_in_one_submission_all_complete_with_citations(collection)
             problems.append((i, "cites a file not in the store", citations))
         if ids[filename] not in [c["file_id"] for c in citations[:3]]:
             problems.append((i, f"{filename} not among the first three", [c["filename"] for c in citations]))
-        if not (isinstance(detail.get("result"), str) and detail["result"].startswith("echo: ")
-                and prompts[i]["prompt"] in detail["result"]):
-            problems.append((i, "result is not the upstream's answer to the question", detail.get("result")))
+        try:
+            assert_prompt_holds(detail.get("result"), prompts[i]["prompt"], citations)
+        except AssertionError as error:
+            problems.append((i, "the result is not the upstream's answer to the grounded prompt", str(error)[:300]))
         if len(problems) > 5:
             break
     assert problems == [], problems
