@@ -67,16 +67,19 @@ extension OpenAIClient {
     /// - Throws: ``UpstreamError`` `.timedOut` when no event arrives within the timeout, and
     ///   `.incompleteStream` when the stream ends before `[DONE]`; what was relayed until then
     ///   stays relayed. Errors thrown by `write` (the client went away) end the relay.
-    package func relayEvents(of body: UpstreamBody, write: (ByteBuffer) async throws -> Void) async throws {
+    ///
+    /// `beforeDone`, when given, is written just before the `data: [DONE]` event (a grounded
+    /// answer's `citations` event).
+    package func relayEvents(of body: UpstreamBody, beforeDone: ByteBuffer? = nil, write: (ByteBuffer) async throws -> Void) async throws {
         do {
-            try await forwardEvents(of: body, write: write)
+            try await forwardEvents(of: body, beforeDone: beforeDone, write: write)
         } catch let error as UpstreamError {
             metrics.count(error)
             throw error
         }
     }
 
-    private func forwardEvents(of body: UpstreamBody, write: (ByteBuffer) async throws -> Void) async throws {
+    private func forwardEvents(of body: UpstreamBody, beforeDone: ByteBuffer?, write: (ByteBuffer) async throws -> Void) async throws {
         let timer = AttemptTimer(timeout: configuration.timeout, limit: nil)
         timer.eventArrived()
         let (chunks, source) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
@@ -113,12 +116,14 @@ extension OpenAIClient {
                 timer.eventArrived()
                 var out = ByteBuffer()
                 for event in parsed {
-                    event.write(into: &out)
                     events += 1
                     if event.data == "[DONE]" {
+                        if let beforeDone { out.writeImmutableBuffer(beforeDone) }
+                        event.write(into: &out)
                         try await write(out)
                         return
                     }
+                    event.write(into: &out)
                 }
                 try await write(out)
             }

@@ -56,6 +56,12 @@ extension PromptlineApp {
             ).addRoutes(to: router)
         }
         VectorStoresController(service: vectorStores, maxBodySize: settings.maxBodySize).addRoutes(to: router)
+        if let upstream {
+            AnswerController(
+                service: vectorStores.map(AnswerService.init), client: upstream.client, gate: upstream.gate,
+                policy: SubmitPolicy(settings), maxBodySize: settings.maxBodySize, access: access
+            ).addRoutes(to: router)
+        }
         DocsController().addRoutes(to: router)
         OperationsController(
             store: store, storeKind: storeKind, pool: pool, cache: upstream?.cache, cacheTTL: settings.cacheTTL, metrics: metrics
