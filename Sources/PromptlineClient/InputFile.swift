@@ -6,8 +6,9 @@ import PromptlineCore
 /// Each non-blank line is one of:
 /// - a JSON string: the prompt;
 /// - a prompt object, `{"prompt": "…"}` or `{"messages": [{"role": …, "content": …}, …]}`,
-///   with optional `model`, `max_tokens`, `temperature`, `metadata`, `priority`, `cache` (sent
-///   as they are) and `custom_id` (kept for the result line);
+///   with optional `model`, `max_tokens`, `temperature`, `metadata`, `priority`, `cache`,
+///   `vector_store_ids` (a question answered from those vector stores; sent as they are) and
+///   `custom_id` (kept for the result line);
 /// - a Batch API request line, `{"custom_id": "…", "method": "POST", "url":
 ///   "/v1/chat/completions", "body": {…}}`, whose body's `messages`, `model`, `max_tokens`
 ///   (or `max_completion_tokens`), `temperature`, `metadata` and `cache` are sent.
@@ -71,7 +72,7 @@ package struct InputFile: Sendable {
         }
     }
 
-    static let promptFields = ["prompt", "messages", "model", "max_tokens", "temperature", "metadata", "priority", "cache", "custom_id"]
+    static let promptFields = ["prompt", "messages", "model", "max_tokens", "temperature", "metadata", "priority", "cache", "vector_store_ids", "custom_id"]
     static let batchFields = ["custom_id", "method", "url", "body"]
     /// Batch API body fields that make no difference to a result collected whole.
     static let silentlyIgnored: Set<String> = ["stream", "stream_options"]
@@ -173,6 +174,11 @@ package struct InputFile: Sendable {
         switch object["cache"] {
         case nil, .bool?: break
         default: throw bad("cache must be true or false")
+        }
+        if let ids = object["vector_store_ids"] {
+            guard let list = ids.array, !list.isEmpty, list.allSatisfy({ !($0.string?.isEmpty ?? true) }) else {
+                throw bad("vector_store_ids must be a non-empty list of vector store ids")
+            }
         }
     }
 

@@ -10,7 +10,7 @@ package enum StoredRequest {
     /// The prompt of a request that is one user message and nothing more; `nil` otherwise.
     package static func prompt(of request: ChatRequest) -> String? {
         guard request.messages.count == 1, request.messages[0].role == "user",
-              request.parameters.isEmpty, request.cacheable
+              request.parameters.isEmpty, request.cacheable, request.grounding == nil
         else { return nil }
         return request.messages[0].content
     }
@@ -21,13 +21,14 @@ package enum StoredRequest {
     package static func json(of request: ChatRequest) throws -> String? {
         guard prompt(of: request) == nil else { return nil }
         let data: Data
-        if request.parameters.isEmpty && request.cacheable {
+        if request.parameters.isEmpty && request.cacheable && request.grounding == nil {
             data = try JSONEncoder().encode(request.messages)
         } else {
             data = try JSONEncoder().encode(Extended(
                 messages: request.messages,
                 parameters: request.parameters.isEmpty ? nil : request.parameters,
-                cache: request.cacheable ? nil : false
+                cache: request.cacheable ? nil : false,
+                grounding: request.grounding
             ))
         }
         return String(decoding: data, as: UTF8.self)
@@ -47,6 +48,7 @@ package enum StoredRequest {
                 request.messages = extended.messages
                 request.parameters = extended.parameters ?? [:]
                 request.cacheable = extended.cache ?? true
+                request.grounding = extended.grounding
             } else {
                 request.messages = try JSONDecoder().decode([ChatMessage].self, from: data)
             }
@@ -58,6 +60,7 @@ package enum StoredRequest {
         var messages: [ChatMessage]
         var parameters: [String: JSONValue]?
         var cache: Bool?
+        var grounding: Grounding?
     }
 
     /// Metadata as JSON; `nil` when there is none.

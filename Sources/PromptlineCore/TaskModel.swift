@@ -42,6 +42,9 @@ package struct ChatRequest: Sendable, Codable, Hashable {
     package var parameters: [String: JSONValue] = [:]
     /// Whether the answer may come from, and go to, the response cache.
     package var cacheable = true
+    /// For a question to be answered from vector stores: where to look. Its handler
+    /// (``Grounding/handlerName``) retrieves the sources and builds the messages when it runs.
+    package var grounding: Grounding?
 
     package init(
         model: String, messages: [ChatMessage], maxTokens: Int, temperature: Double,
@@ -58,6 +61,26 @@ package struct ChatRequest: Sendable, Codable, Hashable {
     enum CodingKeys: String, CodingKey {
         case model, messages, temperature
         case maxTokens = "max_tokens"
+    }
+}
+
+/// Where a grounded question looks for its sources.
+package struct Grounding: Sendable, Codable, Hashable {
+    package var vectorStoreIDs: [String]
+    /// How many chunks at most are given as sources.
+    package var maxResults: Int
+
+    /// The name the handler of grounded tasks is registered under on the ``WorkerPool``.
+    package static let handlerName = "grounded"
+
+    package init(vectorStoreIDs: [String], maxResults: Int) {
+        self.vectorStoreIDs = vectorStoreIDs
+        self.maxResults = maxResults
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case vectorStoreIDs = "vector_store_ids"
+        case maxResults = "max_results"
     }
 }
 

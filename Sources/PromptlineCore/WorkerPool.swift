@@ -207,8 +207,7 @@ package final class WorkerPool<C: Clock>: Service where C.Duration == Duration {
         }
         do {
             var request = task.request
-            // A task without messages is a job's step: its handler says what this run does.
-            if request.messages.isEmpty, let handler = steps[String(task.namespace)] {
+            if let handler = handler(of: task) {
                 switch try await handler.step(for: task) {
                 case .call(let built):
                     request = built
@@ -244,6 +243,13 @@ package final class WorkerPool<C: Clock>: Service where C.Duration == Duration {
             let wrapped = UpstreamError(.invalidResponse, message: "internal error: \(error)")
             await handle(wrapped, of: task, logger: logger)
         }
+    }
+
+    /// The handler that says what a run of this task does: a grounded question's, or — for
+    /// a task without messages, a job's step — the one of its id's namespace.
+    private func handler(of task: ClaimedTask) -> (any TaskStepHandler)? {
+        if task.request.grounding != nil { return steps[Grounding.handlerName] }
+        return task.request.messages.isEmpty ? steps[String(task.namespace)] : nil
     }
 
     private func handle(_ error: UpstreamError, of task: ClaimedTask, logger: Logger) async {

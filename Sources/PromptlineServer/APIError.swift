@@ -27,6 +27,11 @@ package struct APIError: Error, HTTPResponseError, Sendable {
         return response
     }
 
+    /// An upstream call that got no usable answer: 504 when it timed out, else 502, naming the cause.
+    static func upstream(_ error: UpstreamError, _ what: String = "upstream") -> APIError {
+        APIError(error.code == .timedOut ? .gatewayTimeout : .badGateway, "\(what): \(error.description)")
+    }
+
     static func openAIType(for status: HTTPResponse.Status) -> String {
         switch status.code {
         case 401: "authentication_error"

@@ -93,7 +93,7 @@ struct ChatController: Sendable {
         do {
             return try await call()
         } catch let error as UpstreamError {
-            throw APIError(error.code == .timedOut ? .gatewayTimeout : .badGateway, "upstream: \(error.description)")
+            throw APIError.upstream(error)
         }
     }
 

@@ -32,10 +32,13 @@ struct PromptInput: Decodable, Sendable {
     var priority: Int?
     var metadata: [String: String]?
     var cache: Bool?
+    /// Answer from these vector stores, citing them (a grounded question).
+    var vectorStoreIDs: [String]?
 
     enum CodingKeys: String, CodingKey {
         case prompt, messages, model, temperature, priority, metadata, cache
         case maxTokens = "max_tokens"
+        case vectorStoreIDs = "vector_store_ids"
     }
 
     init(from decoder: any Decoder) throws {
@@ -59,6 +62,7 @@ struct PromptInput: Decodable, Sendable {
         priority = try container.decodeIfPresent(Int.self, forKey: .priority)
         metadata = try container.decodeIfPresent([String: String].self, forKey: .metadata)
         cache = try container.decodeIfPresent(Bool.self, forKey: .cache)
+        vectorStoreIDs = try container.decodeIfPresent([String].self, forKey: .vectorStoreIDs)
     }
 }
 
@@ -115,13 +119,17 @@ struct SubmitPolicy: Sendable {
                 throw APIError(.contentTooLarge, "\(at) has \(length) characters, more than the \(maxPromptLength) a prompt may have: shorten it, or raise the limit with \(Setting.maxPromptLength.named)")
             }
             let model = input.model ?? body.model ?? defaultModel
-            let request = ChatRequest(
+            var request = ChatRequest(
                 model: model,
                 messages: messages,
                 maxTokens: input.maxTokens ?? body.maxTokens ?? defaultMaxTokens,
                 temperature: input.temperature ?? body.temperature ?? defaultTemperature,
                 cacheable: input.cache ?? body.cache ?? true
             )
+            if let ids = input.vectorStoreIDs {
+                guard !ids.isEmpty, ids.count <= 10 else { throw APIError(.unprocessableContent, "\(at).vector_store_ids: from 1 to 10 vector stores") }
+                request.grounding = Grounding(vectorStoreIDs: ids, maxResults: AnswerService.defaultMaxResults)
+            }
             let metadata = (body.metadata ?? [:]).merging(input.metadata ?? [:]) { _, own in own }
             return NewTask(request: request, priority: input.priority ?? body.priority ?? 0, metadata: metadata)
         }

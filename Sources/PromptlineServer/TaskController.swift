@@ -20,6 +20,8 @@ struct TaskController: Sendable {
     let submissions: Submissions?
     /// Whether `webhook_url` is taken: only with a secret to sign the deliveries with.
     let acceptsWebhooks: Bool
+    /// Grounded questions (`vector_store_ids`); `nil` without a vector index.
+    var answers: AnswerService? = nil
     /// At most this many ids in one `GET /api/tasks`.
     let maxIDsPerRead = 10_000
 
@@ -35,6 +37,7 @@ struct TaskController: Sendable {
         let body = try await JSONBody.decode(SubmitRequest.self, from: request, limit: maxBodySize)
         var tasks = try policy.tasks(from: body)
         for index in tasks.indices { tasks[index].owner = context.owner }
+        try await checkGrounding(of: tasks, context: context)
         if body.webhookURL != nil, !acceptsWebhooks || submissions == nil {
             throw APIError(.unprocessableContent, "webhook_url: this server signs no webhooks (it has no --webhook-secret / PROMPTLINE_WEBHOOK_SECRET); submit without webhook_url, or ask its operator to set a secret")
         }
@@ -89,7 +92,23 @@ struct TaskController: Sendable {
 
     @Sendable func detail(_ request: Request, context: PromptlineRequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
-        return try JSONBody.response(TaskDetail(try await visibleTask(id, context: context)))
+        let record = try await visibleTask(id, context: context)
+        var citations: [Citation]?
+        if record.request.grounding != nil, let answers {
+            citations = try await answers.citations(ofTask: id)
+        }
+        return try JSONBody.response(TaskDetail(record, citations: citations))
+    }
+
+    /// The vector stores grounded questions name must exist and be the caller's, each
+    /// checked once however many questions name it.
+    private func checkGrounding(of tasks: [NewTask], context: PromptlineRequestContext) async throws {
+        let ids = Set(tasks.flatMap { $0.request.grounding?.vectorStoreIDs ?? [] })
+        guard !ids.isEmpty else { return }
+        guard let answers else {
+            throw APIError(.serviceUnavailable, "vector_store_ids: grounded questions need a vector index every instance shares (\(Setting.vectorURL.named))")
+        }
+        _ = try await answers.checkedStores(Array(ids), visible: context.maySee(ownedBy:), at: "vector_store_ids")
     }
 
     @Sendable func cancel(_ request: Request, context: PromptlineRequestContext) async throws -> Response {

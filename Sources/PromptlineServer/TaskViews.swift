@@ -68,8 +68,11 @@ struct TaskDetail: Encodable {
     var queuedAt: String
     var startedAt: String?
     var finishedAt: String?
+    /// A grounded question's sources, once its task has run.
+    var citations: [Citation]?
 
-    init(_ record: TaskRecord) {
+    init(_ record: TaskRecord, citations: [Citation]? = nil) {
+        self.citations = citations
         id = record.id
         status = record.status.rawValue
         result = record.result
@@ -104,10 +107,11 @@ struct TaskDetail: Encodable {
         try c.encode(queuedAt, forKey: .queuedAt)
         try c.encode(startedAt, forKey: .startedAt)
         try c.encode(finishedAt, forKey: .finishedAt)
+        try c.encodeIfPresent(citations, forKey: .citations)
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, status, result, error, progress, attempts, model, priority, temperature, metadata, usage
+        case id, status, result, error, progress, attempts, model, priority, temperature, metadata, usage, citations
         case maxTokens = "max_tokens"
         case queuedAt = "queued_at"
         case startedAt = "started_at"

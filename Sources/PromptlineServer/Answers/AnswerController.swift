@@ -39,7 +39,12 @@ struct AnswerController: Sendable {
         let temperature = body.temperature ?? policy.defaultTemperature
         guard (0...2).contains(temperature) else { throw APIError(.unprocessableContent, "temperature: from 0 to 2") }
         let records = try await service.checkedStores(body.vectorStoreIDs, visible: context.maySee(ownedBy:), at: "vector_store_ids")
-        let citations = try await service.citations(for: question, in: records, limit: limit)
+        let citations: [Citation]
+        do {
+            citations = try await service.citations(for: question, in: records, limit: limit)
+        } catch let error as UpstreamError {
+            throw APIError.upstream(error, "upstream embeddings")
+        }
         let chat = ChatRequest(
             model: body.model ?? policy.defaultModel, messages: AnswerService.messages(question: question, citations: citations),
             maxTokens: maxTokens, temperature: temperature, cacheable: false
@@ -52,7 +57,7 @@ struct AnswerController: Sendable {
             return try JSONBody.response(AnswerResponse(answer: result.content, citations: citations, usage: result.usage, model: result.model))
         } catch let error as UpstreamError {
             if let wait = error.retryAfter { gate.pause(for: wait) }
-            throw APIError(error.code == .timedOut ? .gatewayTimeout : .badGateway, "upstream: \(error.description)")
+            throw APIError.upstream(error)
         }
     }
 
@@ -62,7 +67,7 @@ struct AnswerController: Sendable {
         do {
             relayed = try await client.relay(.POST, path: "/chat/completions", body: body, streaming: true)
         } catch let error as UpstreamError {
-            throw APIError(error.code == .timedOut ? .gatewayTimeout : .badGateway, "upstream: \(error.description)")
+            throw APIError.upstream(error)
         }
         guard case .events(let events) = relayed.body else {
             if let wait = relayed.failure?.retryAfter { gate.pause(for: wait) }

@@ -52,3 +52,18 @@ struct AnswerService: Sendable {
         ]
     }
 }
+
+extension AnswerService {
+    /// Keeps a grounded task's citations for its detail, replacing those of an earlier attempt.
+    func keep(_ citations: [Citation], ofTask id: String) async throws {
+        let body = try JSONEncoder().encode(citations)
+        _ = try await stores.documents.deleteDocument(collection: Citation.collection, id: id)
+        _ = try await stores.documents.insertDocument(collection: Citation.collection, id: id, body: body, ttl: stores.retention)
+    }
+
+    /// A grounded task's citations; `nil` before it has run.
+    func citations(ofTask id: String) async throws -> [Citation]? {
+        guard let stored = try await stores.documents.document(collection: Citation.collection, id: id) else { return nil }
+        return try JSONDecoder().decode([Citation].self, from: stored.body)
+    }
+}

@@ -30,7 +30,8 @@ extension PromptlineApp {
             access: access,
             metrics: TaskMetrics(factory: metrics.factory),
             submissions: submissions,
-            acceptsWebhooks: settings.webhookSecret != nil
+            acceptsWebhooks: settings.webhookSecret != nil,
+            answers: vectorStores.map(AnswerService.init)
         ).addRoutes(to: router)
         let storeKind = settings.redisURL == nil ? "embedded" : "redis"
         ClusterController(store: store, registry: cluster, storeKind: storeKind).addRoutes(to: router)

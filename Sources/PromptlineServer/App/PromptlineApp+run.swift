@@ -49,7 +49,10 @@ extension PromptlineApp {
         }
         var steps: [String: any TaskStepHandler] = [:]
         if let summaries { steps[SummaryTaskID.namespace] = SummaryStepHandler(summaries: summaries) }
-        if let vectorStores { steps[IngestionTaskID.namespace] = IngestionStepHandler(stores: vectorStores) }
+        if let vectorStores {
+            steps[IngestionTaskID.namespace] = IngestionStepHandler(stores: vectorStores)
+            steps[Grounding.handlerName] = GroundedStepHandler(answers: AnswerService(stores: vectorStores))
+        }
         let pool = WorkerPool(
             store: store,
             backend: CachingChatBackend(backend: client, cache: upstream.cache),

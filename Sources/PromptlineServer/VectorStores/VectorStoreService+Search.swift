@@ -21,7 +21,11 @@ extension VectorStoreService {
         let searchable = record.searchable(request.filters)
         var matches: [VectorMatch] = []
         if !searchable.isEmpty {
-            matches = try await closest(to: request.query, in: [record.id: searchable.map(\.fileID)], model: record.embeddingModel, limit: limit)
+            do {
+                matches = try await closest(to: request.query, in: [record.id: searchable.map(\.fileID)], model: record.embeddingModel, limit: limit)
+            } catch let error as UpstreamError {
+                throw APIError.upstream(error, "upstream embeddings")
+            }
         }
         let byID = Dictionary(searchable.map { ($0.fileID, $0) }, uniquingKeysWith: { first, _ in first })
         let results = matches.filter { $0.score >= threshold }.compactMap { match -> VectorStoreObjects.SearchResult? in
@@ -32,7 +36,8 @@ extension VectorStoreService {
     }
 
     /// The `limit` chunks closest to any of `queries` over several stores' files (store id
-    /// to its searchable files), best first. The queries are embedded in one call.
+    /// to its searchable files), best first. The queries are embedded in one call; throws
+    /// ``UpstreamError`` when that fails.
     func closest(to queries: [String], in stores: [String: [String]], model: String, limit: Int) async throws -> [VectorMatch] {
         try await gate.waitUntilOpen()
         let embeddings: Embeddings
@@ -40,7 +45,7 @@ extension VectorStoreService {
             embeddings = try await embedder.embed(queries, model: model)
         } catch let error as UpstreamError {
             if let wait = error.retryAfter { gate.pause(for: wait) }
-            throw APIError(error.code == .timedOut ? .gatewayTimeout : .badGateway, "upstream embeddings: \(error.description)")
+            throw error
         }
         var best: [String: VectorMatch] = [:]
         for vector in embeddings.vectors {
