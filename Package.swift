@@ -60,6 +60,7 @@ let package = Package(
             name: "PromptlineSQLite",
             dependencies: [
                 "PromptlineCore",
+                "PromptlineKnowledge",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -131,6 +132,8 @@ let package = Package(
             dependencies: [
                 "PromptlineClient",
                 "PromptlineCore",
+                "PromptlineKnowledge",
+                "PromptlineSQLite",
                 "RedisClient",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -225,6 +228,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "PromptlineDocumentsTests", dependencies: ["PromptlineDocuments"]),
+        .testTarget(name: "PromptlineKnowledgeTests", dependencies: ["PromptlineKnowledge"]),
         .testTarget(
             name: "PromptlineRedisTests",
             dependencies: ["PromptlineRedis", "PromptlineStoreContract", "RedisClient"]

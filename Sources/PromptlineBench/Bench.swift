@@ -30,6 +30,13 @@ package struct Bench: Sendable {
         /// How long one path has the schedule before the other takes over.
         package var proxySlice: Duration = .seconds(1)
         package var scenarios: Set<Scenario> = Set(Scenario.allCases)
+        /// Vectors, their dimension and timed queries of the knowledge scenario's search figures.
+        package var knowledgeVectors = 100_000
+        package var knowledgeDimension = 384
+        package var knowledgeQueries = 200
+        /// A PostgreSQL with pgvector for the knowledge scenario (`postgres://…`); its figures
+        /// are not measured yet.
+        package var vectorURL: String?
         /// Where the servers keep their tasks.
         package var store: Store = .embedded
         /// The Redis to use with the Redis store; `nil` starts a private `redis-server`
@@ -42,7 +49,7 @@ package struct Bench: Sendable {
     }
 
     package enum Scenario: String, CaseIterable, Sendable {
-        case intake, drain, concurrency, proxy, summary
+        case intake, drain, concurrency, proxy, summary, knowledge
     }
 
     package enum Store: String, CaseIterable, Sendable {
@@ -114,6 +121,7 @@ package struct Bench: Sendable {
             if configuration.scenarios.contains(.concurrency) { figures.append(try await concurrency(redis: redis, progress: progress)) }
             if configuration.scenarios.contains(.proxy) { figures += try await proxy(redis: redis, progress: progress) }
             if configuration.scenarios.contains(.summary) { figures += try await summary(redis: redis, progress: progress) }
+            if configuration.scenarios.contains(.knowledge) { figures += try await knowledge(progress: progress) }
         } catch {
             await redis?.stop()
             try? await http.shutdown()

@@ -6,12 +6,12 @@ import PromptlineBench
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure intake, drain, concurrency, proxy-overhead and summary figures against a mock upstream on loopback.",
+        abstract: "Measure intake, drain, concurrency, proxy-overhead and summary figures against a mock upstream on loopback, and vector search (knowledge).",
         discussion: "Starts `promptline mock-upstream` and `promptline serve` as subprocesses (this same executable; build it with -c release for real figures) and reports the median of --runs runs."
     )
 
     @Option(help: "Runs per figure; the median is reported.") var runs = 3
-    @Option(help: "Scenarios to run, comma-separated: intake, drain, concurrency, proxy, summary.") var scenarios = "intake,drain,concurrency,proxy,summary"
+    @Option(help: "Scenarios to run, comma-separated: intake, drain, concurrency, proxy, summary, knowledge.") var scenarios = "intake,drain,concurrency,proxy,summary"
     @Option(name: .customLong("intake-prompts"), help: "Prompts submitted per intake run.") var intakePrompts = 50_000
     @Option(name: .customLong("drain-tasks"), help: "Tasks queued per drain run.") var drainTasks = 20_000
     @Option(name: .customLong("drain-workers"), help: "Workers of the draining server.") var drainWorkers = 64
@@ -23,6 +23,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .customLong("proxy-seconds"), help: "Seconds each path of the proxy figure is measured per run.") var proxySeconds = 10.0
     @Option(name: .customLong("proxy-warmup-seconds"), help: "Seconds of warm-up per path before the proxy figure is measured.") var proxyWarmupSeconds = 2.0
     @Option(name: .customLong("proxy-slice-seconds"), help: "Seconds one path has the schedule before the other takes over.") var proxySliceSeconds = 1.0
+    @Option(name: .customLong("knowledge-vectors"), help: "Vectors searched by the knowledge figures.") var knowledgeVectors = 100_000
+    @Option(name: .customLong("knowledge-queries"), help: "Timed queries per knowledge run (after 20 of warm-up).") var knowledgeQueries = 200
+    @Option(name: .customLong("vector-url"), help: "A PostgreSQL with pgvector (postgres://…) for the knowledge scenario; not measured yet.") var vectorURL: String?
     @Option(help: "Store of the servers: embedded or redis.") var store = "embedded"
     @Option(name: .customLong("redis-url"), help: "Redis for --store redis. Default: a private redis-server (appendonly, fsync every second).") var redisURL: String?
     @Option(help: "Write the JSON report to this file as well.") var json: String?
@@ -40,6 +43,12 @@ struct BenchCommand: AsyncParsableCommand {
         guard proxyRate > 0, proxySeconds > 0, proxySliceSeconds > 0, proxyWarmupSeconds >= 0 else {
             throw ValidationError("--proxy-rate, --proxy-seconds and --proxy-slice-seconds must be positive, --proxy-warmup-seconds not negative")
         }
+        guard knowledgeVectors >= 10, knowledgeQueries > 0 else {
+            throw ValidationError("--knowledge-vectors must be at least 10 and --knowledge-queries positive")
+        }
+        configuration.knowledgeVectors = knowledgeVectors
+        configuration.knowledgeQueries = knowledgeQueries
+        configuration.vectorURL = vectorURL
         configuration.proxyRate = proxyRate
         configuration.proxyDuration = .seconds(proxySeconds)
         configuration.proxyWarmup = .seconds(proxyWarmupSeconds)

@@ -17,6 +17,18 @@ struct SummaryView: Encodable, Sendable {
             case index, filename, status, chunks, summary, error
             case fileID = "file_id"
         }
+
+        // `summary` and `error` are always there, `null` until known, as the document says.
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encodeIfPresent(fileID, forKey: .fileID)
+            try container.encodeIfPresent(index, forKey: .index)
+            try container.encodeIfPresent(filename, forKey: .filename)
+            try container.encode(status, forKey: .status)
+            try container.encode(chunks, forKey: .chunks)
+            try container.encode(summary, forKey: .summary)
+            try container.encode(error, forKey: .error)
+        }
     }
 
     struct Chunks: Encodable, Sendable {
@@ -42,6 +54,22 @@ struct SummaryView: Encodable, Sendable {
         case id, object, status, progress, summary, documents, chunks, usage, error
         case createdAt = "created_at"
         case finishedAt = "finished_at"
+    }
+
+    // `summary`, `error` and `finished_at` are always there, `null` until known.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(object, forKey: .object)
+        try container.encode(status, forKey: .status)
+        try container.encode(progress, forKey: .progress)
+        try container.encode(summary, forKey: .summary)
+        try container.encode(documents, forKey: .documents)
+        try container.encode(chunks, forKey: .chunks)
+        try container.encode(usage, forKey: .usage)
+        try container.encode(error, forKey: .error)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(finishedAt, forKey: .finishedAt)
     }
 
     /// `root` is the summary's task, `documents` each document's step, `chunkTasks` each

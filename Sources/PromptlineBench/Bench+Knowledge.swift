@@ -1,0 +1,120 @@
+import Foundation
+import PromptlineKnowledge
+import PromptlineSQLite
+
+/// The knowledge scenario: exact vector search through the embedded index
+/// (``SQLiteVectorIndex``), beside numpy's brute force on the same vectors and queries.
+///
+/// Ingestion (documents to embedded chunks, chunks/s) will be measured here too, by an
+/// `ingestionFigures(progress:)` still to be written; and with `--vector-url`, the same
+/// search through pgvector (``Configuration/vectorURL``).
+extension Bench {
+    func knowledge(progress: (String) -> Void) async throws -> [Figure] {
+        // The ingestion figure (chunks/s) goes first here, once `ingestionFigures` exists.
+        let search = try await knowledgeSearchFigures(progress: progress)
+        if let url = configuration.vectorURL {
+            // The pgvector figures will be measured here, against the same vectors and queries.
+            progress("knowledge: --vector-url \(url) given, but the pgvector search is not measured yet")
+        }
+        return search
+    }
+
+    /// Search latency: `knowledgeVectors` seeded random unit vectors of `knowledgeDimension`
+    /// written to a fresh index, loaded into memory by a first search, then per run
+    /// `knowledgeQueries` top-10 searches over every file, each timed alone, after a warm-up.
+    func knowledgeSearchFigures(progress: (String) -> Void) async throws -> [Figure] {
+        let count = configuration.knowledgeVectors
+        let dimension = configuration.knowledgeDimension
+        let queryCount = configuration.knowledgeQueries
+        let warmup = 20
+        let files = 1_000
+        progress("knowledge: to repeat these figures: promptline bench --scenarios knowledge --runs \(configuration.runs) --knowledge-vectors \(count) --knowledge-queries \(queryCount) (dimension \(dimension), seeds 1 and 2)")
+        let directory = "\(workDirectory)/knowledge"
+        let vectorsPath = "\(directory)/vectors.f32"
+        let queriesPath = "\(directory)/queries.f32"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+
+        // The vectors, in batches of 1,000: chunk i is chunk i / files of file i % files, its
+        // text "i", and row i of the float32 file numpy reads.
+        let index = try await SQLiteVectorIndex.open(.init(directory: directory))
+        var generator = SeededVectors(seed: 1)
+        _ = FileManager.default.createFile(atPath: vectorsPath, contents: nil)
+        let vectorsFile = try FileHandle(forWritingTo: URL(fileURLWithPath: vectorsPath))
+        let writeStart = ContinuousClock.now
+        for start in stride(from: 0, to: count, by: 1_000) {
+            let chunks = (start..<min(start + 1_000, count)).map { row in
+                IndexedChunk(fileID: "file-\(row % files)", index: row / files, text: "\(row)", vector: generator.next(dimension: dimension))
+            }
+            try vectorsFile.write(contentsOf: Self.float32(chunks.map(\.vector)))
+            try await index.upsert(chunks, collection: "bench")
+        }
+        try vectorsFile.close()
+        progress("knowledge: \(count) vectors written to the index in \(String(format: "%.1f", (ContinuousClock.now - writeStart).seconds)) s (not the ingestion figure: no extraction, no embedding)")
+
+        var queryGenerator = SeededVectors(seed: 2)
+        let queries = (0..<(warmup + queryCount)).map { _ in queryGenerator.next(dimension: dimension) }
+        try Self.float32(queries).write(to: URL(fileURLWithPath: queriesPath))
+        let fileIDs = Set((0..<files).map { "file-\($0)" })
+
+        let loadStart = ContinuousClock.now
+        _ = try await index.search(queries[0], collection: "bench", files: fileIDs, limit: 10)
+        let load = (ContinuousClock.now - loadStart).seconds
+        progress("knowledge: first search (loads \(count) vectors into memory) \(String(format: "%.2f", load)) s")
+
+        var p50s: [Double] = []
+        var p99s: [Double] = []
+        var ours: [[Int]] = []
+        for run in 1...configuration.runs {
+            var latencies: [Duration] = []
+            var found: [[Int]] = []
+            for (number, query) in queries.enumerated() {
+                let start = ContinuousClock.now
+                let matches = try await index.search(query, collection: "bench", files: fileIDs, limit: 10)
+                let took = ContinuousClock.now - start
+                guard number >= warmup else { continue }
+                latencies.append(took)
+                found.append(matches.compactMap { Int($0.text) })
+            }
+            let summary = LatencySummary(latencies)
+            p50s.append(summary.p50.seconds * 1_000)
+            p99s.append(summary.p99.seconds * 1_000)
+            ours = found
+            progress("knowledge run \(run): index search \(summary.line)")
+        }
+        try await index.close()
+
+        let setup = "\(count) seeded random unit vectors of \(dimension) dimensions in \(files) files, \(queryCount) queries after \(warmup) of warm-up, exact top 10 over every file"
+        var figures = [
+            Figure(name: "vector search", unit: "ms", runs: p50s, higherIsBetter: false,
+                   setup: "p50 of SQLiteVectorIndex.search, in memory after its first search loaded the collection, texts of the 10 read from SQLite; \(setup)", decimals: 2),
+            Figure(name: "vector p99", unit: "ms", runs: p99s, higherIsBetter: false, setup: "p99 of the same searches", decimals: 2),
+            Figure(name: "vector load", unit: "s", runs: [load], higherIsBetter: false,
+                   setup: "the first search: reading the \(count) vectors from vectors.sqlite into one normalised matrix", decimals: 2),
+        ]
+        let numpy = try await numpySearch(vectorsPath: vectorsPath, queriesPath: queriesPath, count: count, dimension: dimension, warmup: warmup, progress: progress)
+        guard let numpy else { return figures }
+        let agreeing = zip(ours, numpy.top).filter { Set($0) == Set($1) }.count
+        progress("knowledge: top 10 equal to numpy's for \(agreeing) of \(ours.count) queries")
+        let ratios = zip(numpy.p50, p50s).map { $0 / $1 }
+        figures += [
+            Figure(name: "numpy search", unit: "ms", runs: numpy.p50, higherIsBetter: false,
+                   setup: "p50 of numpy \(numpy.version) brute force on the same vectors and queries (normalised matrix, M @ q, argpartition top 10), in one python3 process", decimals: 2),
+            Figure(name: "numpy p99", unit: "ms", runs: numpy.p99, higherIsBetter: false, setup: "p99 of the same", decimals: 2),
+            Figure(name: "numpy/ours p50", unit: "×", runs: ratios,
+                   setup: "numpy's p50 over the index's, run by run: above 1 the index is faster", decimals: 2),
+            Figure(name: "top-10 = numpy", unit: "%", runs: [100 * Double(agreeing) / Double(max(1, ours.count))],
+                   setup: "queries whose top 10 (as a set) equals numpy's",
+                   alarm: agreeing == ours.count ? nil : "the index's top 10 differs from numpy's for \(ours.count - agreeing) of \(ours.count) queries"),
+        ]
+        return figures
+    }
+
+    /// Vectors as float32 little-endian bytes, row after row.
+    static func float32(_ vectors: [[Float]]) -> Data {
+        var data = Data(capacity: vectors.reduce(0) { $0 + $1.count } * 4)
+        for vector in vectors {
+            for value in vector { withUnsafeBytes(of: value.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+        }
+        return data
+    }
+}
