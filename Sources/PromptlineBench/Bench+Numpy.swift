@@ -11,14 +11,14 @@ extension Bench {
         var top: [[Int]]
     }
 
-    /// Runs ``numpyScript`` in `python3` on the float32 files; `nil` (said through `progress`)
-    /// when python3 or numpy is missing.
+    /// Runs ``numpyScript`` in `python3` on the float32 files for one run; `nil` (said
+    /// through `progress`) when python3 or numpy is missing.
     func numpySearch(
         vectorsPath: String, queriesPath: String, count: Int, dimension: Int, warmup: Int, progress: (String) -> Void
     ) async throws -> NumpySearch? {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", Self.numpyScript, vectorsPath, queriesPath, "\(count)", "\(dimension)", "\(warmup)", "\(configuration.runs)"]
+        process.arguments = ["python3", "-c", Self.numpyScript, vectorsPath, queriesPath, "\(count)", "\(dimension)", "\(warmup)", "1"]
         let output = Pipe()
         process.standardOutput = output
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: "/dev/null"))
@@ -36,9 +36,6 @@ extension Bench {
         }
         guard process.terminationStatus == 0, let result = try? JSONDecoder().decode(NumpySearch.self, from: data) else {
             throw BenchError("the numpy comparison failed (status \(process.terminationStatus)): \(String(decoding: data.prefix(300), as: UTF8.self))")
-        }
-        for (run, (p50, p99)) in zip(result.p50, result.p99).enumerated() {
-            progress("knowledge run \(run + 1): numpy \(result.version) p50 \(String(format: "%.3f", p50)) p99 \(String(format: "%.3f", p99)) ms")
         }
         return result
     }

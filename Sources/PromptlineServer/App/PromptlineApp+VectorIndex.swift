@@ -1,5 +1,6 @@
 import Logging
 import PromptlineKnowledge
+import PromptlineSQLite
 import ServiceLifecycle
 
 extension PromptlineApp {
@@ -23,6 +24,11 @@ extension PromptlineApp {
             logger.notice("vector stores are off: instances on Redis need a shared index (\(Setting.vectorURL.named) postgres://…)")
             return nil
         }
-        return nil
+        do {
+            let index = try await SQLiteVectorIndex.open(.init(directory: settings.dataDir))
+            return OpenedVectorIndex(index: index, service: nil, close: { try await index.close() })
+        } catch {
+            throw SettingsError(problems: ["\(Setting.dataDir.named): cannot open the vector index in '\(settings.dataDir)': \(error)"])
+        }
     }
 }

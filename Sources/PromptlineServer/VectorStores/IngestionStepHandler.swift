@@ -21,7 +21,9 @@ struct IngestionStepHandler: TaskStepHandler {
         if let group = id.group {
             return .perform { try await embed(group, of: file, in: record) }
         }
-        guard let flow = try await stores.store.flow(parentID: task.id) else {
+        // The step is made a parent with no children (so its failure policy is set): it has
+        // none until its first run gives it its calls.
+        guard let flow = try await stores.store.flow(parentID: task.id), !flow.childIDs.isEmpty else {
             return try await cut(file, of: record, task: task, id: id)
         }
         return try await conclude(flow, file: file, of: record, id: id)

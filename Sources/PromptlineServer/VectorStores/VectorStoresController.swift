@@ -41,7 +41,7 @@ struct VectorStoresController: Sendable {
         guard let service else {
             throw APIError(
                 .serviceUnavailable,
-                "vector stores need a vector index every instance shares: this server uses Redis without \(Setting.vectorURL.named); start it with \(Setting.vectorURL.named) postgres://…"
+                "vector stores need a vector index every instance shares: this server uses Redis without \(Setting.vectorURL.named), so it keeps none of its own; start it with \(Setting.vectorURL.named) postgres://…"
             )
         }
         return service
