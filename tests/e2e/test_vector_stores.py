@@ -203,6 +203,8 @@ def sdk_end_to_end(writer, reader):
     assert store.status == "completed"
     assert counts(store) == {"in_progress": 0, "completed": 5, "failed": 0, "cancelled": 0, "total": 5}
     assert store.usage_bytes > 0
+    assert store.usage_bytes == sum(f.usage_bytes for f in r.vector_stores.files.list(store.id)), \
+        "the store's usage_bytes is not the sum of its files'"
     assert store.id in [s.id for s in r.vector_stores.list()]
     assert {f.id for f in r.vector_stores.files.list(store.id)} == set(file_ids.values())
     assert {f.id for f in r.vector_stores.files.list(store.id, filter="completed")} == set(file_ids.values())
@@ -429,6 +431,47 @@ def test_errors_are_in_openais_shape_and_unknown_ids_are_404(mock, start_server)
     with pytest.raises(openai.BadRequestError):
         client.vector_stores.file_batches.create(store.id, file_ids=[])
     assert mock.stats()["total_calls"] == 0
+
+
+def test_re_attaching_a_file_replaces_its_chunks(mock, start_server):
+    client = start_server(mock).openai()
+    text = "\n\n".join(f"Handbook page paragraph {i}. " + " ".join(f"page-{i}-{j}" for j in range(60)) for i in range(8))
+    file_id = client.files.create(file=text_file("again.txt", text), purpose="assistants").id
+    store = client.vector_stores.create(name="again")
+    small = {"type": "static", "static": {"max_chunk_size_tokens": 100, "chunk_overlap_tokens": 0}}
+    first = client.vector_stores.files.create_and_poll(file_id, vector_store_id=store.id, chunking_strategy=small,
+                                                       poll_interval_ms=POLL_MS, max_wait_seconds=INGEST_TIMEOUT)
+    assert first.status == "completed"
+
+    def hits():
+        return [x for x in client.vector_stores.search(store.id, query="handbook page paragraph", max_num_results=50)]
+
+    assert len(hits()) > 1
+    big = {"type": "static", "static": {"max_chunk_size_tokens": 4096, "chunk_overlap_tokens": 0}}
+    again = client.vector_stores.files.create_and_poll(file_id, vector_store_id=store.id, chunking_strategy=big,
+                                                       poll_interval_ms=POLL_MS, max_wait_seconds=INGEST_TIMEOUT)
+    assert again.status == "completed" and again.chunking_strategy.static.max_chunk_size_tokens == 4096
+    assert len(hits()) == 1, "the chunks of the first attachment are still searchable"
+    store = client.vector_stores.retrieve(store.id)
+    assert counts(store) == {"in_progress": 0, "completed": 1, "failed": 0, "cancelled": 0, "total": 1}
+    assert store.usage_bytes == again.usage_bytes
+
+
+def test_an_embedding_call_the_upstream_refuses_fails_the_file_with_server_error(mock, start_server):
+    client = start_server(mock, max_attempts=2).openai()
+    store = client.vector_stores.create(name="refused")
+    good = client.vector_stores.files.upload_and_poll(
+        vector_store_id=store.id, file=text_file("good.txt", "Handbook page that embeds fine."),
+        poll_interval_ms=POLL_MS, max_wait_seconds=INGEST_TIMEOUT)
+    bad = client.vector_stores.files.upload_and_poll(
+        vector_store_id=store.id, file=text_file("refused.txt", "Handbook page the upstream refuses [[mock:status=400]]."),
+        poll_interval_ms=POLL_MS, max_wait_seconds=INGEST_TIMEOUT)
+    assert good.status == "completed"
+    assert bad.status == "failed", bad
+    assert bad.last_error is not None and bad.last_error.code == "server_error", bad.last_error
+    assert counts(client.vector_stores.retrieve(store.id)) == \
+        {"in_progress": 0, "completed": 1, "failed": 1, "cancelled": 0, "total": 2}
+    assert search_ids(client, store.id) == {good.id}
 
 
 def encrypted_pdf(workdir) -> bytes:
