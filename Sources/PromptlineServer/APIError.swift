@@ -49,10 +49,22 @@ struct DetailBody: Encodable {
 }
 
 struct OpenAIErrorBody: Encodable {
+    /// OpenAI's error: `param` and `code` are always there, `null` when they say nothing.
     struct Detail: Encodable {
         var message: String
         var type: String
+        var param: String? = nil
         var code: String?
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(message, forKey: .message)
+            try container.encode(type, forKey: .type)
+            try container.encode(param, forKey: .param)
+            try container.encode(code, forKey: .code)
+        }
+
+        enum CodingKeys: String, CodingKey { case message, type, param, code }
     }
     var error: Detail
 }

@@ -55,6 +55,22 @@ enum VectorStoreObjects {
             case expiresAt = "expires_at"
             case lastActiveAt = "last_active_at"
         }
+
+        // `expires_after` and `expires_at` are always there, `null` without an expiry policy.
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(id, forKey: .id)
+            try container.encode(object, forKey: .object)
+            try container.encode(createdAt, forKey: .createdAt)
+            try container.encode(name, forKey: .name)
+            try container.encode(usageBytes, forKey: .usageBytes)
+            try container.encode(fileCounts, forKey: .fileCounts)
+            try container.encode(status, forKey: .status)
+            try container.encode(expiresAfter, forKey: .expiresAfter)
+            try container.encode(expiresAt, forKey: .expiresAt)
+            try container.encode(lastActiveAt, forKey: .lastActiveAt)
+            try container.encode(metadata, forKey: .metadata)
+        }
     }
 
     struct ChunkingStrategy: Encodable, Sendable {

@@ -146,7 +146,8 @@ extension VectorStoreService {
 
     /// One page of a store's files (or a batch's), by status when `filter` names one.
     func files(
-        of record: VectorStoreRecord, batch: VectorStoreRecord.Batch? = nil, filter: String?, after: String?, limit: Int, ascending: Bool
+        of record: VectorStoreRecord, batch: VectorStoreRecord.Batch? = nil, filter: String?, after: String?, before: String?,
+        limit: Int, ascending: Bool
     ) async throws -> ListPage<VectorStoreObjects.File> {
         if let filter, VectorStoreRecord.FileStatus(rawValue: filter) == nil {
             throw APIError(.badRequest, "filter: one of in_progress, completed, failed, cancelled, not \"\(filter)\"")
@@ -156,17 +157,10 @@ extension VectorStoreService {
         if let batch { chosen = chosen.filter { batch.fileIDs.contains($0.fileID) } }
         if let filter { chosen = chosen.filter { statuses[$0.fileID]?.status.rawValue == filter } }
         if !ascending { chosen.reverse() }
-        if let after, let at = chosen.firstIndex(where: { $0.fileID == after }) { chosen.removeFirst(at + 1) }
-        let page = chosen.prefix(limit)
-        var views: [VectorStoreObjects.File] = []
-        for file in page {
-            let status = statuses[file.fileID] ?? (file.status, file.lastError)
-            views.append(.init(
-                id: file.fileID, usageBytes: status.status == .completed ? file.usageBytes : 0, createdAt: file.createdAt,
-                vectorStoreID: record.id, status: status.status.rawValue, lastError: status.error,
-                chunkingStrategy: .init(static: file.chunking), attributes: file.attributes
-            ))
+        let page = ListPage<VectorStoreRecord.File>.page(of: chosen, after: after, before: before, limit: limit, id: \.fileID)
+        let views = page.data.map { file in
+            view(of: file, in: record, status: statuses[file.fileID] ?? (file.status, file.lastError))
         }
-        return ListPage(data: views, firstID: views.first?.id, lastID: views.last?.id, hasMore: chosen.count > limit)
+        return ListPage(data: views, firstID: page.firstID, lastID: page.lastID, hasMore: page.hasMore)
     }
 }

@@ -116,9 +116,9 @@ package struct VectorStoreService: Sendable {
     }
 
     /// One page of the caller's vector stores.
-    func list(after: String?, limit: Int, ascending: Bool, visible: (String?) -> Bool) async throws -> ListPage<VectorStoreRecord> {
+    func list(after: String?, before: String?, limit: Int, ascending: Bool, visible: (String?) -> Bool) async throws -> ListPage<VectorStoreRecord> {
         try await ListPage.reading(
-            Collections.stores, of: documents, after: after, limit: limit, ascending: ascending, id: \.id,
+            Collections.stores, of: documents, after: after, before: before, limit: limit, ascending: ascending, id: \.id,
             decode: { try JSONDecoder().decode(VectorStoreRecord.self, from: $0) }, keep: { visible($0.owner) }
         )
     }
@@ -165,8 +165,14 @@ package struct VectorStoreService: Sendable {
     }
 
     func view(of file: VectorStoreRecord.File, in record: VectorStoreRecord) async throws -> VectorStoreObjects.File {
-        let status = try await statuses(of: record)[file.fileID] ?? (file.status, file.lastError)
-        return VectorStoreObjects.File(
+        view(of: file, in: record, status: try await statuses(of: record)[file.fileID] ?? (file.status, file.lastError))
+    }
+
+    func view(
+        of file: VectorStoreRecord.File, in record: VectorStoreRecord,
+        status: (status: VectorStoreRecord.FileStatus, error: VectorStoreRecord.LastError?)
+    ) -> VectorStoreObjects.File {
+        VectorStoreObjects.File(
             id: file.fileID, usageBytes: status.status == .completed ? file.usageBytes : 0, createdAt: file.createdAt,
             vectorStoreID: record.id, status: status.status.rawValue, lastError: status.error,
             chunkingStrategy: .init(static: file.chunking), attributes: file.attributes

@@ -55,15 +55,15 @@ struct VectorStoresController: Sendable {
 
     @Sendable func create(_ request: Request, context: PromptlineRequestContext) async throws -> Response {
         let service = try available()
-        let body = try await JSONBody.decode(VectorStoreRequests.Create.self, from: request, limit: maxBodySize)
+        let body = try await Self.decode(VectorStoreRequests.Create.self, from: request, limit: maxBodySize)
         let record = try await service.create(body, owner: context.owner, visible: context.maySee(ownedBy:))
         return try JSONBody.response(try await service.view(of: record))
     }
 
     @Sendable func list(_ request: Request, context: PromptlineRequestContext) async throws -> Response {
         let service = try available()
-        let (after, limit, ascending) = try Self.paging(request)
-        let page = try await service.list(after: after, limit: limit, ascending: ascending, visible: context.maySee(ownedBy:))
+        let (after, before, limit, ascending) = try Self.paging(request)
+        let page = try await service.list(after: after, before: before, limit: limit, ascending: ascending, visible: context.maySee(ownedBy:))
         var views: [VectorStoreObjects.VectorStore] = []
         for record in page.data { views.append(try await service.view(of: record)) }
         return try JSONBody.response(ListPage(data: views, firstID: page.firstID, lastID: page.lastID, hasMore: page.hasMore))
@@ -78,7 +78,7 @@ struct VectorStoresController: Sendable {
     @Sendable func modify(_ request: Request, context: PromptlineRequestContext) async throws -> Response {
         let service = try available()
         let record = try await store(context, service)
-        let body = try await JSONBody.decode(VectorStoreRequests.Update.self, from: request, limit: maxBodySize)
+        let body = try await Self.decode(VectorStoreRequests.Update.self, from: request, limit: maxBodySize)
         try VectorStoreRequests.check(metadata: body.metadata)
         let days = try VectorStoreService.days(body.expiresAfter)
         let ttl = days.map { service.ttl($0) }
@@ -103,7 +103,7 @@ struct VectorStoresController: Sendable {
     @Sendable func search(_ request: Request, context: PromptlineRequestContext) async throws -> Response {
         let service = try available()
         let record = try await store(context, service)
-        let body = try await JSONBody.decode(VectorStoreRequests.Search.self, from: request, limit: maxBodySize)
+        let body = try await Self.decode(VectorStoreRequests.Search.self, from: request, limit: maxBodySize)
         return try JSONBody.response(try await service.search(body, in: record))
     }
 
@@ -112,7 +112,7 @@ struct VectorStoresController: Sendable {
     @Sendable func attach(_ request: Request, context: PromptlineRequestContext) async throws -> Response {
         let service = try available()
         let record = try await store(context, service)
-        let body = try await JSONBody.decode(VectorStoreRequests.Attach.self, from: request, limit: maxBodySize)
+        let body = try await Self.decode(VectorStoreRequests.Attach.self, from: request, limit: maxBodySize)
         let attachments = try await service.checked([body], visible: context.maySee(ownedBy:))
         let (updated, files) = try await service.attach(attachments, to: record.id)
         return try Self.polled(try await service.view(of: files[0], in: updated), inProgress: true)
@@ -121,9 +121,11 @@ struct VectorStoresController: Sendable {
     @Sendable func listFiles(_ request: Request, context: PromptlineRequestContext) async throws -> Response {
         let service = try available()
         let record = try await store(context, service)
-        let (after, limit, ascending) = try Self.paging(request)
+        let (after, before, limit, ascending) = try Self.paging(request)
         let filter = request.uri.queryParameters.get("filter")
-        return try JSONBody.response(try await service.files(of: record, filter: filter, after: after, limit: limit, ascending: ascending))
+        return try JSONBody.response(
+            try await service.files(of: record, filter: filter, after: after, before: before, limit: limit, ascending: ascending)
+        )
     }
 
     @Sendable func file(_ request: Request, context: PromptlineRequestContext) async throws -> Response {
@@ -136,7 +138,7 @@ struct VectorStoresController: Sendable {
     @Sendable func updateFile(_ request: Request, context: PromptlineRequestContext) async throws -> Response {
         let service = try available()
         let (record, file) = try await attached(context, service)
-        let body = try await JSONBody.decode(VectorStoreRequests.UpdateFile.self, from: request, limit: maxBodySize)
+        let body = try await Self.decode(VectorStoreRequests.UpdateFile.self, from: request, limit: maxBodySize)
         try VectorStoreRequests.check(body.attributes)
         let (updated, _) = try await service.update(record.id) { record in
             guard let at = record.files.firstIndex(where: { $0.fileID == file.fileID }) else {
@@ -178,7 +180,7 @@ struct VectorStoresController: Sendable {
     @Sendable func createBatch(_ request: Request, context: PromptlineRequestContext) async throws -> Response {
         let service = try available()
         let record = try await store(context, service)
-        let body = try await JSONBody.decode(VectorStoreRequests.CreateBatch.self, from: request, limit: maxBodySize)
+        let body = try await Self.decode(VectorStoreRequests.CreateBatch.self, from: request, limit: maxBodySize)
         let attachments = try await service.checked(try body.attachments(), visible: context.maySee(ownedBy:))
         guard !attachments.isEmpty else { throw APIError(.badRequest, "file_ids: give at least one file") }
         let batchID = "vsfb_" + BatchService.randomHex()
@@ -205,10 +207,10 @@ struct VectorStoresController: Sendable {
     @Sendable func batchFiles(_ request: Request, context: PromptlineRequestContext) async throws -> Response {
         let service = try available()
         let (record, batch) = try await self.batch(context, service)
-        let (after, limit, ascending) = try Self.paging(request)
+        let (after, before, limit, ascending) = try Self.paging(request)
         let filter = request.uri.queryParameters.get("filter")
         return try JSONBody.response(
-            try await service.files(of: record, batch: batch, filter: filter, after: after, limit: limit, ascending: ascending)
+            try await service.files(of: record, batch: batch, filter: filter, after: after, before: before, limit: limit, ascending: ascending)
         )
     }
 
@@ -223,13 +225,24 @@ struct VectorStoresController: Sendable {
 
     // MARK: - Helpers
 
-    /// `after`, `limit` (1–100, default 20) and `order` (default `desc`), as OpenAI's lists take them.
-    static func paging(_ request: Request) throws -> (after: String?, limit: Int, ascending: Bool) {
+    /// A request body, or a 400 naming what is wrong: OpenAI answers every invalid body 400,
+    /// where Promptline's own routes tell a missing or mistyped field (422) apart.
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int) async throws -> T {
+        do {
+            return try await JSONBody.decode(type, from: request, limit: limit)
+        } catch var error as APIError where error.status == .unprocessableContent {
+            error.status = .badRequest
+            throw error
+        }
+    }
+
+    /// `after`, `before`, `limit` (1–100, default 20) and `order` (default `desc`), as OpenAI's lists take them.
+    static func paging(_ request: Request) throws -> (after: String?, before: String?, limit: Int, ascending: Bool) {
         let query = request.uri.queryParameters
         let limit = try ListPage<VectorStoreObjects.File>.limit(query.get("limit"), in: 1...100, default: 20)
         let order = query.get("order") ?? "desc"
         guard ["asc", "desc"].contains(order) else { throw APIError(.badRequest, "order: \"asc\" or \"desc\", not \"\(order)\"") }
-        return (query.get("after"), limit, order == "asc")
+        return (query.get("after"), query.get("before"), limit, order == "asc")
     }
 
     /// An answer the SDKs poll while `inProgress`, telling them how long to wait.
