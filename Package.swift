@@ -95,6 +95,7 @@ let package = Package(
             dependencies: [
                 "PromptlineDocuments",
                 "PromptlineKnowledge",
+                "PromptlinePostgres",
                 "PromptlineCore",
                 "EventLoopExecutor",
                 "OpenAIUpstream",

@@ -106,7 +106,8 @@ extension PromptlineApp {
         }
         if let knowledge {
             resources.append(.init(name: "the vector index", close: knowledge.close))
-            if let service = knowledge.service { services.append(.init(service: service)) }
+            // Beside the store: up before the workers, down after they drain.
+            if let service = knowledge.service { services.insert(.init(service: service), at: 1) }
         }
         resources.append(.init(name: "the store", close: opened.close))
         services.append(.init(service: app))
