@@ -586,8 +586,7 @@ def topic_collection(client, name: str = "topics") -> tuple[str, dict[str, str]]
     return store.id, ids
 
 
-def test_each_questions_answering_chunk_is_in_the_top_3(mock, start_server):
-    client = start_server(mock).openai()
+def assert_top_3(client):
     store_id, ids = topic_collection(client)
     misses = []
     for question, filename, passage in QUESTIONS:
@@ -597,48 +596,81 @@ def test_each_questions_answering_chunk_is_in_the_top_3(mock, start_server):
     assert misses == [], f"answering chunk not in the top 3: {misses}"
 
 
+def test_each_questions_answering_chunk_is_in_the_top_3(mock, start_server):
+    assert_top_3(start_server(mock).openai())
+
+
+def test_each_questions_answering_chunk_is_in_the_top_3_on_pgvector(mock, start_server, shared_redis, redis_prefix,
+                                                                     postgres_url):
+    assert_top_3(start_server(mock, redis=shared_redis, redis_prefix=redis_prefix, vector_url=postgres_url).openai())
+
+
 # Durability: kill -9 mid-ingestion.
 
-def test_kill_9_mid_ingestion_and_a_restart_finish_with_every_chunk_indexed_once(start_mock, start_server, workdir):
-    """One worker and a slow mock: the file's embedding calls run one after another, so a kill
-    after the first few leaves it half-embedded. The restart must finish it without being asked
-    again, and hold exactly the chunks a clean ingestion of the same file holds."""
-    mock = start_mock("--latency-ms", "400")
-    data = workdir / "data"
-    server = start_server(mock, data_dir=data, workers=1, embedding_batch=2)
+DURABLE_TEXT = "\n\n".join(f"Durable paragraph {i} of the handbook. " + " ".join(f"durable-{i}-{j}" for j in range(40))
+                            for i in range(16))
+DURABLE_CHUNKING = {"type": "static", "static": {"max_chunk_size_tokens": 100, "chunk_overlap_tokens": 0}}
+
+
+def start_ingestion_and_kill(mock, server) -> tuple[str, str]:
+    """Attaches a file of many chunks and kills the server (-9) once a few of its embedding
+    calls are made, while the file is still in progress; answers the store and file ids."""
     client = server.openai()
-    text = "\n\n".join(f"Durable paragraph {i} of the handbook. " + " ".join(f"durable-{i}-{j}" for j in range(40))
-                       for i in range(16))
-    file_id = client.files.create(file=text_file("durable.txt", text), purpose="assistants").id
-    strategy = {"type": "static", "static": {"max_chunk_size_tokens": 100, "chunk_overlap_tokens": 0}}
-    store = client.vector_stores.create(name="durable", file_ids=[file_id], chunking_strategy=strategy)
+    file_id = client.files.create(file=text_file("durable.txt", DURABLE_TEXT), purpose="assistants").id
+    store = client.vector_stores.create(name="durable", file_ids=[file_id], chunking_strategy=DURABLE_CHUNKING)
     wait_until(lambda: mock.stats()["total_calls"] >= 3, 30, "three embedding calls")
     raw = client.vector_stores.files.with_raw_response.retrieve(file_id, vector_store_id=store.id)
     assert raw.parse().status == "in_progress", "ingestion finished before the kill: the test proves nothing"
     poll_after = raw.headers.get("openai-poll-after-ms")
     assert poll_after is not None and int(poll_after) > 0, dict(raw.headers)
     server.kill9()
+    return store.id, file_id
 
-    restarted = start_server(mock, data_dir=data, workers=1, embedding_batch=2, lease=1)
-    client = restarted.openai()
-    finished = wait_file(client, store.id, file_id)
+
+def assert_indexed_once(client, store_id: str, file_id: str):
+    """The file finishes without being attached again, and holds exactly the chunks a clean
+    ingestion of the same file into another store holds, none twice."""
+    finished = wait_file(client, store_id, file_id)
     assert finished.status == "completed", finished
-    store = client.vector_stores.retrieve(store.id)
+    store = client.vector_stores.retrieve(store_id)
     assert counts(store) == {"in_progress": 0, "completed": 1, "failed": 0, "cancelled": 0, "total": 1}
-
-    # The same file ingested cleanly into another store is the reference.
-    reference = client.vector_stores.create(name="reference", file_ids=[file_id], chunking_strategy=strategy)
+    reference = client.vector_stores.create(name="reference", file_ids=[file_id], chunking_strategy=DURABLE_CHUNKING)
     assert wait_file(client, reference.id, file_id).status == "completed"
     assert client.vector_stores.retrieve(reference.id).usage_bytes == store.usage_bytes
 
-    def chunks(store_id):
-        hits = client.vector_stores.search(store_id, query="durable paragraph of the handbook", max_num_results=50)
+    def chunks(of):
+        hits = client.vector_stores.search(of, query="durable paragraph of the handbook", max_num_results=50)
         return sorted(x.content[0].text for x in hits)
 
-    survived, clean = chunks(store.id), chunks(reference.id)
+    survived, clean = chunks(store_id), chunks(reference.id)
     assert len(clean) > 4, f"the file should be several chunks, not {len(clean)}"
     assert len(set(survived)) == len(survived), "a chunk is indexed twice"
-    assert survived == clean, "the chunks after the restart are not those of a clean ingestion"
+    assert survived == clean, "the chunks after the kill are not those of a clean ingestion"
+
+
+def test_kill_9_mid_ingestion_and_a_restart_finish_with_every_chunk_indexed_once(start_mock, start_server, workdir):
+    """One worker and a slow mock: the file's embedding calls run one after another, so a kill
+    after the first few leaves it half-embedded. The restart on the same data directory must
+    finish it without being asked again."""
+    mock = start_mock("--latency-ms", "400")
+    data = workdir / "data"
+    server = start_server(mock, data_dir=data, workers=1, embedding_batch=2)
+    store_id, file_id = start_ingestion_and_kill(mock, server)
+    restarted = start_server(mock, data_dir=data, workers=1, embedding_batch=2, lease=1)
+    assert_indexed_once(restarted.openai(), store_id, file_id)
+
+
+def test_kill_9_of_an_instance_mid_ingestion_on_pgvector_and_the_other_finishes(
+        start_mock, start_server, shared_redis, redis_prefix, postgres_url):
+    """Two instances on one Redis and one PostgreSQL: the one that was ingesting is killed; the
+    other takes its tasks over once their leases end, and the file is indexed once."""
+    mock = start_mock("--latency-ms", "400")
+    shared = dict(redis=shared_redis, redis_prefix=redis_prefix, vector_url=postgres_url, workers=1, embedding_batch=2,
+                  lease=1)
+    doomed = start_server(mock, instance_id="doomed", **shared)
+    survivor = start_server(mock, instance_id="survivor", **shared)
+    store_id, file_id = start_ingestion_and_kill(mock, doomed)
+    assert_indexed_once(survivor.openai(), store_id, file_id)
 
 
 # Access: another key sees none of it.
