@@ -5,18 +5,54 @@ import PromptlineSQLite
 /// The knowledge scenario: exact vector search through the embedded index
 /// (``SQLiteVectorIndex``), beside numpy's brute force on the same vectors and queries.
 ///
-/// Ingestion (documents to embedded chunks, chunks/s) will be measured here too, by an
-/// `ingestionFigures(progress:)` still to be written; and with `--vector-url`, the same
-/// search through pgvector (``Configuration/vectorURL``).
+/// First ingestion: a long document attached to a vector store of a server whose mock
+/// embeds in 0 ms, in chunks stored per second.
 extension Bench {
     func knowledge(progress: (String) -> Void) async throws -> [Figure] {
-        // The ingestion figure (chunks/s) goes first here, once `ingestionFigures` exists.
+        let ingestion = try await ingestionFigures(progress: progress)
         let search = try await knowledgeSearchFigures(progress: progress)
         if let url = configuration.vectorURL {
             // The pgvector figures will be measured here, against the same vectors and queries.
             progress("knowledge: --vector-url \(url) given, but the pgvector search is not measured yet")
         }
-        return search
+        return ingestion + search
+    }
+
+    /// Chunks/s of ingestion: the summary scenario's document (``Configuration/summaryPages``
+    /// pages) uploaded, attached to a new vector store (`auto`: 800 tokens, 400 overlap),
+    /// and timed until the file reads `completed`: extraction, cutting, the embedding calls
+    /// of `--embedding-batch` chunks as tasks, and the vectors written to the embedded index.
+    func ingestionFigures(progress: (String) -> Void) async throws -> [Figure] {
+        let mock = try startMock(latencyMs: 0)
+        defer { mock.stop() }
+        let document = Self.document(pages: configuration.summaryPages)
+        var rates: [Double] = []
+        var chunkCounts: [Int] = []
+        for run in 1...configuration.runs {
+            let server = try startServer(name: "knowledge-\(run)", upstreamPort: mock.port, workers: configuration.drainWorkers)
+            defer { server.process.stop() }
+            let base = "http://127.0.0.1:\(server.port)"
+            let fileID = try await upload(document, filename: "long.txt", to: base)
+            let start = ContinuousClock.now
+            let store = try await postJSON("\(base)/v1/vector_stores", body: ["file_ids": [fileID]])["id"] as? String ?? ""
+            var file: [String: Any] = [:]
+            while true {
+                file = try await getJSON("\(base)/v1/vector_stores/\(store)/files/\(fileID)")
+                if file["status"] as? String != "in_progress" { break }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let took = (ContinuousClock.now - start).seconds
+            guard file["status"] as? String == "completed" else { throw BenchError("ingestion ended \(file["status"] ?? "?"): \(file["last_error"] ?? "")") }
+            // The file's step answers how many chunks it stored.
+            let step = try await getJSON("\(base)/api/tasks/ingest:\(store):\(fileID):1")
+            let result = (step["result"] as? String).flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            let chunks = result?["chunks"] as? Int ?? 0
+            chunkCounts.append(chunks)
+            rates.append(Double(chunks) / took)
+            progress("knowledge run \(run): \(chunks) chunks ingested in \(String(format: "%.2f", took)) s = \(Int(rates.last!)) chunks/s")
+        }
+        let setup = "\(configuration.summaryPages)-page text document (\(String(format: "%.1f", Double(document.count) / 1_000_000)) MB, \(chunkCounts.first ?? 0) chunks of 800 tokens with 400 overlap), 0 ms mock embedding 384 dimensions, 256 chunks a call, \(configuration.drainWorkers) workers, embedded store and index"
+        return [Figure(name: "ingestion", unit: "chunks/s", runs: rates, setup: setup)]
     }
 
     /// Search latency: `knowledgeVectors` seeded random unit vectors of `knowledgeDimension`

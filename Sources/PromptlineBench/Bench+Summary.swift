@@ -86,13 +86,13 @@ extension Bench {
     }
 
     /// Uploads a document as `promptline summarize` does.
-    private func upload(_ data: Data, filename: String, to base: String) async throws -> String {
+    func upload(_ data: Data, filename: String, to base: String) async throws -> String {
         try await TaskClient.with(try TaskClient.Configuration(server: base)) { client in
             try await client.uploadDocument(data, filename: filename)
         }
     }
 
-    private func postJSON(_ url: String, body: [String: Any]) async throws -> [String: Any] {
+    func postJSON(_ url: String, body: [String: Any]) async throws -> [String: Any] {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "content-type", value: "application/json")
@@ -100,7 +100,7 @@ extension Bench {
         return try await json(of: request)
     }
 
-    private func getJSON(_ url: String) async throws -> [String: Any] {
+    func getJSON(_ url: String) async throws -> [String: Any] {
         try await json(of: HTTPClientRequest(url: url))
     }
 

@@ -24,6 +24,17 @@ import Testing
         #expect(settings.upstreamAPIKey == "sk-test")
     }
 
+    @Test func theVectorURLsPasswordIsNeverShown() throws {
+        let settings = try ServerSettings.resolve(
+            flags: [.vectorURL: "postgres://promptline:s3cret-pw@127.0.0.1:5432/knowledge"], environment: [:]
+        ).get()
+        #expect(settings.vectorURL == "postgres://promptline:s3cret-pw@127.0.0.1:5432/knowledge")
+        #expect(!"\(settings)".contains("s3cret-pw"))
+        #expect("\(settings)".contains("vector-url=postgres://promptline:***@127.0.0.1:5432/knowledge"))
+        let refused = ServerSettings.resolve(flags: [.vectorURL: "mysql://x"], environment: [:])
+        #expect(throws: SettingsError.self) { try refused.get() }
+    }
+
     @Test func theEnvironmentWinsOverDotEnv() {
         let merged = DotEnv.merged(environment: ["PROMPTLINE_PORT": "7000"], dotenv: ["PROMPTLINE_PORT": "6000", "PROMPTLINE_MODEL": "m"])
         #expect(merged["PROMPTLINE_PORT"] == "7000")
