@@ -260,3 +260,31 @@ def test_a_submit_line_may_carry_vector_store_ids(collection, workdir):
     plain = server.detail(results[-1]["task_id"])
     assert plain.get("citations") in (None, []), plain
     assert plain["result"] == "echo: A plain prompt with no store."
+
+
+def test_answers_and_grounded_tasks_on_pgvector_with_two_instances_on_one_redis(
+        mock, start_server, shared_redis, redis_prefix, postgres_url):
+    """A collection ingested through one instance is answered from by the other, plainly and in bulk."""
+    one = start_server(mock, redis=shared_redis, redis_prefix=redis_prefix, instance_id="one", vector_url=postgres_url,
+                       max_tokens=MAX_TOKENS)
+    two = start_server(mock, redis=shared_redis, redis_prefix=redis_prefix, instance_id="two", vector_url=postgres_url,
+                       max_tokens=MAX_TOKENS)
+    store_id, ids = topic_collection(one.openai())
+    reader = two.openai()
+    for question, filename, _ in QUESTIONS:
+        r = ask(two, question, [store_id], max_num_results=3)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert_citations(body["citations"], searched(reader, store_id, question, 3))
+        assert ids[filename] in [c["file_id"] for c in body["citations"]], (question, body["citations"])
+        assert_prompt_holds(body["answer"], question, body["citations"])
+    prompts = [{"prompt": f"{q} (asked {i})", "vector_store_ids": [store_id]}
+               for i, (q, _, _) in enumerate(QUESTIONS * 5)]
+    task_ids = one.submit(prompts)
+    summaries = two.wait(task_ids, timeout=120)
+    assert {s["status"] for s in summaries.values()} == {"completed"}, summaries
+    for i, task_id in enumerate(task_ids):
+        detail = (one if i % 2 else two).detail(task_id)
+        filename = QUESTIONS[i % len(QUESTIONS)][1]
+        assert ids[filename] in [c["file_id"] for c in detail["citations"][:3]], detail
+        assert_prompt_holds(detail["result"], prompts[i]["prompt"], detail["citations"])
