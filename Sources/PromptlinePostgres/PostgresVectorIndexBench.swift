@@ -5,6 +5,12 @@ import PromptlineKnowledge
 /// Measures a PostgreSQL vector index: loads vectors into a fresh collection, runs
 /// searches over every file, and compares each answer with the exact one computed here by
 /// brute force. For `promptline bench --scenarios knowledge`, which prints the report.
+///
+/// What the vectors look like decides the recall: vectors drawn uniformly at random in
+/// hundreds of dimensions are HNSW's worst case (every point is nearly as far as every
+/// other, so the graph has no neighbourhoods to follow), while embeddings of text gather
+/// in clusters. Feed it clustered vectors, or real embeddings, for a figure that means
+/// something for retrieval; uniform ones show the floor.
 package enum PostgresVectorIndexBench {
     /// What one run measured.
     package struct Report: Sendable, CustomStringConvertible {

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import PromptlinePostgres
 import Testing
@@ -9,8 +10,8 @@ struct PostgresVectorIndexBenchTests {
     @Test(.timeLimit(.minutes(1)))
     func anExactPlanRecallsEverything() async throws {
         let url = try #require(TestPostgres.url)
-        let vectors = (0..<1_500).map { number in (0..<16).map { Float(sin(Double(number * 16 + $0) * 0.7)) } }
-        let queries = (0..<5).map { number in (0..<16).map { Float(cos(Double(number * 16 + $0) * 1.3)) } }
+        let vectors: [[Float]] = (0..<1_500).map { number in (0..<16).map { Float(sin(Double(number * 16 + $0) * 0.7)) } }
+        let queries: [[Float]] = (0..<5).map { number in (0..<16).map { Float(cos(Double(number * 16 + $0) * 1.3)) } }
         let report = try await PostgresVectorIndexBench.run(url: url, vectors: vectors, queries: queries, chunksPerFile: 100, logger: Logger(label: "test"))
         #expect(report.vectors == 1_500 && report.dimension == 16 && report.queries == 5)
         #expect(report.recall == 1, "\(report)")
