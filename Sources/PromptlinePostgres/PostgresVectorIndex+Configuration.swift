@@ -26,6 +26,9 @@ extension PostgresVectorIndex {
         /// How long an operation waits for a pooled connection before it fails as
         /// `unavailable` (the pool itself retries an unreachable server for ever).
         package var connectionWait: Duration
+        /// Further settings each connection starts with, after Promptline's own (for
+        /// example `hnsw.max_scan_tuples`, or planner settings in tests).
+        package var sessionSettings: [(String, String)]
 
         package enum TLSMode: String, Sendable {
             case disable, prefer, require
@@ -41,7 +44,8 @@ extension PostgresVectorIndex {
             maximumConnections: Int = 10,
             efSearch: Int = 100,
             exactSearchLimit: Int = 10_000,
-            connectionWait: Duration = .seconds(10)
+            connectionWait: Duration = .seconds(10),
+            sessionSettings: [(String, String)] = []
         ) {
             self.host = host
             self.port = port
@@ -53,6 +57,7 @@ extension PostgresVectorIndex {
             self.efSearch = efSearch
             self.exactSearchLimit = exactSearchLimit
             self.connectionWait = connectionWait
+            self.sessionSettings = sessionSettings
         }
 
         /// Reads `postgres://user:password@host:port/database?sslmode=require`
@@ -116,7 +121,7 @@ extension PostgresVectorIndex {
                 // pgvector 0.8+: an HNSW scan with a filter goes on until it has `limit`
                 // rows that pass it; older versions drop the unknown setting with a warning.
                 ("hnsw.iterative_scan", "relaxed_order"),
-            ]
+            ] + sessionSettings
             return configuration
         }
     }

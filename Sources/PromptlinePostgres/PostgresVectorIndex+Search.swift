@@ -5,7 +5,7 @@ extension PostgresVectorIndex {
     /// The closest chunks of the named files, by one of two plans.
     ///
     /// First one query reads the collection's dimension and how many chunks the named
-    /// files hold (an index-only count on the primary key).
+    /// files hold (a count on the primary key, which stops past ``Configuration/exactSearchLimit``).
     ///
     /// - When they hold at most ``Configuration/exactSearchLimit`` chunks (the usual case:
     ///   a vector store of a few files, or a search narrowed by attributes), the search is
@@ -23,11 +23,16 @@ extension PostgresVectorIndex {
         guard limit > 0, !files.isEmpty else { return [] }
         let names = Array(files)
         let vector = Self.literal(query)
+        // The count reads the rows it counts, so it stops once it knows both whether the
+        // exact plan is ruled out and how many chunks a full answer holds.
+        let countLimit = max(configuration.exactSearchLimit, limit) + 1
         return try await withConnection("searching collection \(collection)") { connection in
             var found: (dims: Int, chunks: Int)?
             for try await row in try await connection.query(
                 """
-                SELECT c.dims::int8, (SELECT count(*) FROM promptline_vector_chunks k WHERE k.collection = c.name AND k.file_id = ANY(\(names)::text[]))
+                SELECT c.dims::int8, (SELECT count(*) FROM (
+                    SELECT 1 FROM promptline_vector_chunks k WHERE k.collection = c.name AND k.file_id = ANY(\(names)::text[]) LIMIT \(countLimit)
+                ) AS counted)
                 FROM promptline_vector_collections c WHERE c.name = \(collection)
                 """,
                 logger: self.logger

@@ -47,12 +47,13 @@ package final class PostgresVectorIndex: VectorIndex, Service {
             throw VectorIndexError(.dimensionMismatch, "a vector of no dimension for collection \(collection)")
         }
         // The last of several chunks with the same file and index wins, as if written in turn
-        // (one INSERT … ON CONFLICT may not touch a row twice).
+        // (one INSERT … ON CONFLICT may not touch a row twice); rows are written in key order,
+        // so two upserts of overlapping chunks lock them in the same order and never deadlock.
         var latest: [ChunkKey: Int] = [:]
         for (position, chunk) in chunks.enumerated() {
             latest[ChunkKey(fileID: chunk.fileID, index: chunk.index)] = position
         }
-        let kept = latest.values.sorted().map { chunks[$0] }
+        let kept = latest.sorted { ($0.key.fileID, $0.key.index) < ($1.key.fileID, $1.key.index) }.map { chunks[$0.value] }
         try await transaction("writing \(kept.count) chunks to collection \(collection)") { connection in
             try await connection.query(
                 "INSERT INTO promptline_vector_collections (name, dims) VALUES (\(collection), \(dimension)) ON CONFLICT DO NOTHING",
