@@ -132,6 +132,7 @@ let package = Package(
         .target(
             name: "PromptlineBench",
             dependencies: [
+                "PromptlinePostgres",
                 "PromptlineClient",
                 "PromptlineCore",
                 "PromptlineKnowledge",

@@ -1,22 +1,52 @@
 import Foundation
+import Logging
 import PromptlineKnowledge
+import PromptlinePostgres
 import PromptlineSQLite
 
-/// The knowledge scenario: exact vector search through the embedded index
-/// (``SQLiteVectorIndex``), beside numpy's brute force on the same vectors and queries.
-///
-/// First ingestion: a long document attached to a vector store of a server whose mock
-/// embeds in 0 ms, in chunks stored per second.
+/// The knowledge scenario: ingestion (a long document attached to a vector store of a
+/// server whose mock embeds in 0 ms, in chunks stored per second); exact vector search
+/// through the embedded index (``SQLiteVectorIndex``) beside numpy's brute force on the same
+/// vectors and queries; and with `--vector-url`, pgvector's search time and recall@10.
 extension Bench {
     func knowledge(progress: (String) -> Void) async throws -> [Figure] {
         let ingestion = try await ingestionFigures(progress: progress)
         let search = try await knowledgeSearchFigures(progress: progress)
-        if let url = configuration.vectorURL {
-            // The pgvector figures will be measured here, against the same vectors and queries.
-            progress("knowledge: --vector-url \(url) given, but the pgvector search is not measured yet")
-        }
-        return ingestion + search
+        guard let url = configuration.vectorURL else { return ingestion + search }
+        return ingestion + search + (try await pgvectorFigures(url: url, progress: progress))
     }
+
+    /// pgvector through ``PostgresVectorIndex``: search p50 and recall@10 against the exact
+    /// answer, on clustered vectors (100 centres, each vector its centre plus noise), as
+    /// text embeddings gather; uniform random vectors are HNSW's worst case and no
+    /// retrieval's (see ``PostgresVectorIndexBench``).
+    func pgvectorFigures(url: String, progress: (String) -> Void) async throws -> [Figure] {
+        let dimension = configuration.knowledgeDimension
+        var centres = SeededVectors(seed: 3)
+        let clusters = (0..<100).map { _ in centres.next(dimension: dimension) }
+        var noise = SeededVectors(seed: 4)
+        func clustered(_ number: Int) -> [Float] {
+            VectorMatrix.normalised(zip(clusters[number % clusters.count], noise.next(dimension: dimension)).map { $0 + 0.6 * $1 })
+        }
+        let vectors = (0..<configuration.pgvectorVectors).map(clustered)
+        let queries = (0..<configuration.knowledgeQueries).map { clustered($0 * 7 + 1) }
+        var p50s: [Double] = []
+        var recalls: [Double] = []
+        for run in 1...configuration.runs {
+            let report = try await PostgresVectorIndexBench.run(
+                url: url, vectors: vectors, queries: queries, logger: Logger(label: "bench.pgvector")
+            )
+            progress("knowledge run \(run): pgvector \(report)")
+            p50s.append(report.searchP50Milliseconds)
+            recalls.append(report.recall)
+        }
+        let setup = "\(vectors.count) clustered vectors of \(dimension) dimensions (100 centres), \(queries.count) queries, HNSW (ef_search 100, iterative scan) through PostgresVectorIndex"
+        return [
+            Figure(name: "pgvector search", unit: "ms", runs: p50s, higherIsBetter: false, setup: "p50 of top-10 searches over every file; \(setup)", decimals: 2),
+            Figure(name: "pgvector recall@10", unit: "", runs: recalls, setup: "share of the exact top 10 (brute force here) that pgvector returned", decimals: 3),
+        ]
+    }
+
 
     /// Chunks/s of ingestion: the summary scenario's document (``Configuration/summaryPages``
     /// pages) uploaded, attached to a new vector store (`auto`: 800 tokens, 400 overlap),

@@ -37,6 +37,8 @@ package struct Bench: Sendable {
         /// A PostgreSQL with pgvector for the knowledge scenario (`postgres://…`); its figures
         /// are not measured yet.
         package var vectorURL: String?
+        /// Clustered vectors loaded into pgvector for its search and recall figures.
+        package var pgvectorVectors = 20_000
         /// Where the servers keep their tasks.
         package var store: Store = .embedded
         /// The Redis to use with the Redis store; `nil` starts a private `redis-server`

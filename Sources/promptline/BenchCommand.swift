@@ -25,7 +25,8 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .customLong("proxy-slice-seconds"), help: "Seconds one path has the schedule before the other takes over.") var proxySliceSeconds = 1.0
     @Option(name: .customLong("knowledge-vectors"), help: "Vectors searched by the knowledge figures.") var knowledgeVectors = 100_000
     @Option(name: .customLong("knowledge-queries"), help: "Timed queries per knowledge run (after 20 of warm-up).") var knowledgeQueries = 200
-    @Option(name: .customLong("vector-url"), help: "A PostgreSQL with pgvector (postgres://…) for the knowledge scenario; not measured yet.") var vectorURL: String?
+    @Option(name: .customLong("pgvector-vectors"), help: "Clustered vectors loaded into pgvector for its figures (loading is slow: HNSW inserts).") var pgvectorVectors = 20_000
+    @Option(name: .customLong("vector-url"), help: "A PostgreSQL with pgvector (postgres://…): the knowledge scenario measures its search and recall@10 too.") var vectorURL: String?
     @Option(help: "Store of the servers: embedded or redis.") var store = "embedded"
     @Option(name: .customLong("redis-url"), help: "Redis for --store redis. Default: a private redis-server (appendonly, fsync every second).") var redisURL: String?
     @Option(help: "Write the JSON report to this file as well.") var json: String?
@@ -49,6 +50,7 @@ struct BenchCommand: AsyncParsableCommand {
         configuration.knowledgeVectors = knowledgeVectors
         configuration.knowledgeQueries = knowledgeQueries
         configuration.vectorURL = vectorURL
+        configuration.pgvectorVectors = max(100, pgvectorVectors)
         configuration.proxyRate = proxyRate
         configuration.proxyDuration = .seconds(proxySeconds)
         configuration.proxyWarmup = .seconds(proxyWarmupSeconds)
