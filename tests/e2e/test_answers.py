@@ -16,7 +16,7 @@ import json
 import pytest
 
 from conftest import create_key, parse_jsonl, run_promptline
-from test_vector_stores import QUESTIONS, topic_collection
+from test_vector_store_ingestion import QUESTIONS, topic_collection
 
 MODEL = "mock-model"
 #: The servers' default max_tokens: large enough that the mock's echo of a prompt is never cut.
