@@ -73,8 +73,12 @@ extension Bench {
             }
             let took = (ContinuousClock.now - start).seconds
             guard file["status"] as? String == "completed" else { throw BenchError("ingestion ended \(file["status"] ?? "?"): \(file["last_error"] ?? "")") }
-            // The file's step answers how many chunks it stored.
-            let step = try await getJSON("\(base)/api/tasks/ingest:\(store):\(fileID):1")
+            // The file's step answers how many chunks it stored, once it has finished (a moment
+            // after it marked the file).
+            var step: [String: Any] = [:]
+            while step["status"] as? String != "completed" {
+                step = try await getJSON("\(base)/api/tasks/ingest:\(store):\(fileID):1")
+            }
             let result = (step["result"] as? String).flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
             let chunks = result?["chunks"] as? Int ?? 0
             chunkCounts.append(chunks)

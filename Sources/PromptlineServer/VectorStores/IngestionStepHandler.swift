@@ -136,8 +136,8 @@ struct IngestionStepHandler: TaskStepHandler {
             throw try await failed(file, in: record, id: id, code: "server_error", message: "\(stored) of \(chunks.count) chunks of \(file.filename) were stored")
         }
         let bytes = chunks.reduce(0) { $0 + $1.text.utf8.count }
-        try await stores.finish(file.fileID, generation: file.generation, in: record.id, status: .completed, usageBytes: bytes)
         try await forgetGroups(of: flow)
+        try await stores.finish(file.fileID, generation: file.generation, in: record.id, status: .completed, usageBytes: bytes)
         return .finish(TaskResult(content: #"{"chunks":\#(chunks.count)}"#))
     }
 
