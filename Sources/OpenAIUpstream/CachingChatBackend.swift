@@ -43,16 +43,18 @@ package struct CachingChatBackend: ChatBackend {
     }
 
     /// The cache key of a task's request: the body it sends upstream, as canonical JSON
-    /// without what does not change the answer (streaming, the cache opt-out).
+    /// without what does not change the answer (streaming, the cache opt-out), in its scope.
     package static func key(of request: ChatRequest) -> String {
-        key(of: ChatCompletionRequest(request, stream: false).json.object ?? [:])
+        key(of: ChatCompletionRequest(request, stream: false).json.object ?? [:], scope: request.cacheScope)
     }
 
-    /// The cache key of a request body given as JSON (a `/v1/chat/completions` call).
-    package static func key(of body: [String: JSONValue]) -> String {
+    /// The cache key of a request body given as JSON (a `/v1/chat/completions` call), within
+    /// `scope` (the key that asked; `nil`: shared by every caller).
+    package static func key(of body: [String: JSONValue], scope: String? = nil) -> String {
         var body = body
         for field in ["stream", "stream_options", "cache"] { body[field] = nil }
-        return JSONValue.object(body).canonicalText
+        let text = JSONValue.object(body).canonicalText
+        return scope.map { "key \($0) " + text } ?? text
     }
 }
 

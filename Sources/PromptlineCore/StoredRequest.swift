@@ -10,7 +10,7 @@ package enum StoredRequest {
     /// The prompt of a request that is one user message and nothing more; `nil` otherwise.
     package static func prompt(of request: ChatRequest) -> String? {
         guard request.messages.count == 1, request.messages[0].role == "user",
-              request.parameters.isEmpty, request.cacheable, request.grounding == nil
+              request.parameters.isEmpty, request.cacheable, request.grounding == nil, request.cacheScope == nil
         else { return nil }
         return request.messages[0].content
     }
@@ -21,14 +21,15 @@ package enum StoredRequest {
     package static func json(of request: ChatRequest) throws -> String? {
         guard prompt(of: request) == nil else { return nil }
         let data: Data
-        if request.parameters.isEmpty && request.cacheable && request.grounding == nil {
+        if request.parameters.isEmpty && request.cacheable && request.grounding == nil && request.cacheScope == nil {
             data = try JSONEncoder().encode(request.messages)
         } else {
             data = try JSONEncoder().encode(Extended(
                 messages: request.messages,
                 parameters: request.parameters.isEmpty ? nil : request.parameters,
                 cache: request.cacheable ? nil : false,
-                grounding: request.grounding
+                grounding: request.grounding,
+                cacheScope: request.cacheScope
             ))
         }
         return String(decoding: data, as: UTF8.self)
@@ -49,6 +50,7 @@ package enum StoredRequest {
                 request.parameters = extended.parameters ?? [:]
                 request.cacheable = extended.cache ?? true
                 request.grounding = extended.grounding
+                request.cacheScope = extended.cacheScope
             } else {
                 request.messages = try JSONDecoder().decode([ChatMessage].self, from: data)
             }
@@ -61,6 +63,12 @@ package enum StoredRequest {
         var parameters: [String: JSONValue]?
         var cache: Bool?
         var grounding: Grounding?
+        var cacheScope: String?
+
+        enum CodingKeys: String, CodingKey {
+            case messages, parameters, cache, grounding
+            case cacheScope = "cache_scope"
+        }
     }
 
     /// Metadata as JSON; `nil` when there is none.

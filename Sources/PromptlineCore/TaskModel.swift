@@ -42,6 +42,9 @@ package struct ChatRequest: Sendable, Codable, Hashable {
     package var parameters: [String: JSONValue] = [:]
     /// Whether the answer may come from, and go to, the response cache.
     package var cacheable = true
+    /// Whose cache entries the answer may come from and go to: the API key that asked, or
+    /// `nil` for entries every caller shares. Part of the cache key.
+    package var cacheScope: String?
     /// For a question to be answered from vector stores: where to look. Its handler
     /// (``Grounding/handlerName``) retrieves the sources and builds the messages when it runs.
     package var grounding: Grounding?

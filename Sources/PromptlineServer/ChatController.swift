@@ -44,7 +44,7 @@ struct ChatController: Sendable {
             return try await relayStream(forwarded, context: context)
         }
         return try await relayWhole(
-            forwarded, path: "/chat/completions", cacheKey: cacheable && cache.isEnabled ? CachingChatBackend.key(of: body) : nil
+            forwarded, path: "/chat/completions", cacheKey: cacheable && cache.isEnabled ? CachingChatBackend.key(of: body, scope: policy.cacheScope(of: context.owner)) : nil
         )
     }
 
@@ -57,7 +57,7 @@ struct ChatController: Sendable {
         let (forwarded, cacheable) = try Self.forwarded(&body, as: buffer, headers: request.headers)
         // Prefixed, so an embeddings answer can never be taken for a chat one.
         return try await relayWhole(
-            forwarded, path: "/embeddings", cacheKey: cacheable && cache.isEnabled ? "embeddings " + CachingChatBackend.key(of: body) : nil
+            forwarded, path: "/embeddings", cacheKey: cacheable && cache.isEnabled ? "embeddings " + CachingChatBackend.key(of: body, scope: policy.cacheScope(of: context.owner)) : nil
         )
     }
 

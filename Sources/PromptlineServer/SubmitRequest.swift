@@ -78,6 +78,13 @@ struct SubmitPolicy: Sendable {
     var maxMetadataEntries = 16
     var maxMetadataValueLength = 512
     var maxIdempotencyKeyLength = 256
+    /// Whether each API key has cache entries of its own (`--cache-scope key`).
+    var cacheByKey = true
+
+    /// The scope of the cache entries `owner`'s requests may use: its own, or everyone's.
+    func cacheScope(of owner: String?) -> String? {
+        cacheByKey ? owner : nil
+    }
 
     /// Checks a submission and turns it into tasks. Throws an ``APIError`` naming the first
     /// problem; nothing is stored when it throws.
@@ -167,5 +174,6 @@ extension SubmitPolicy {
         maxPromptsPerBatch = settings.maxPrompts
         maxPromptLength = settings.maxPromptLength
         maxTokensCeiling = settings.maxTokensLimit
+        cacheByKey = settings.cacheScope == .key
     }
 }

@@ -36,7 +36,10 @@ struct TaskController: Sendable {
     @Sendable func submit(_ request: Request, context: PromptlineRequestContext) async throws -> Response {
         let body = try await JSONBody.decode(SubmitRequest.self, from: request, limit: maxBodySize)
         var tasks = try policy.tasks(from: body)
-        for index in tasks.indices { tasks[index].owner = context.owner }
+        for index in tasks.indices {
+            tasks[index].owner = context.owner
+            tasks[index].request.cacheScope = policy.cacheScope(of: context.owner)
+        }
         try await checkGrounding(of: tasks, context: context)
         if body.webhookURL != nil, !acceptsWebhooks || submissions == nil {
             throw APIError(.unprocessableContent, "webhook_url: this server signs no webhooks (it has no --webhook-secret / PROMPTLINE_WEBHOOK_SECRET); submit without webhook_url, or ask its operator to set a secret")

@@ -29,7 +29,7 @@ import Testing
         // shows and nothing else: the table's reader and printer agree, and no two entries
         // write the same field.
         let defaults = ServerSettings()
-        let candidates = ["redis://127.0.0.1:1/2", "postgres://u@127.0.0.1:1/db", "error", "json", "2048", "77", "1.5", "false", "true"]
+        let candidates = ["redis://127.0.0.1:1/2", "postgres://u@127.0.0.1:1/db", "global", "error", "json", "2048", "77", "1.5", "false", "true"]
         let changed = candidates.lazy.compactMap { sample -> ServerSettings? in
             var settings = defaults
             guard (try? setting.apply(sample, &settings)) != nil, settings != defaults else { return nil }

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from conftest import batch_line, echo, parse_jsonl, to_jsonl, wait_batch
+from conftest import batch_line, create_key, echo, parse_jsonl, to_jsonl, wait_batch, wait_until
 
 MODEL = "mock-model"
 
@@ -215,4 +215,46 @@ def test_batch_lines_share_the_cache(mock, start_server):
     # The same request (model, messages, parameters) on /v1/chat/completions is answered from the same cache.
     r = chat(server, prompt, **parameters)
     assert cache_header(r) == "hit"
+    assert mock.count(prompt) == 1
+
+
+# Scope: each API key has its own entries unless --cache-scope global.
+
+
+def keyed_server(mock, start_server, workdir, **flags):
+    data = workdir / f"keyed-{len(flags)}"
+    alice = create_key(workdir, "alice", store=["--data-dir", str(data)])
+    bob = create_key(workdir, "bob", store=["--data-dir", str(data)])
+    server = start_server(mock, data_dir=data, **flags)
+    return server.with_key(alice), server.with_key(bob)
+
+
+def test_a_key_never_hits_what_another_key_cached(mock, start_server, workdir):
+    alice, bob = keyed_server(mock, start_server, workdir)
+    prompt = "cache scope: only alice asked this"
+    assert cache_header(chat(alice, prompt)) == "miss"
+    assert cache_header(chat(alice, prompt)) == "hit", "the same key hits its own entry"
+    answer = chat(bob, prompt)
+    assert cache_header(answer) == "miss", "bob must not learn that alice asked"
+    assert content(answer) == echo(prompt)
+    assert mock.count(prompt) == 2, "one upstream call per key"
+    # Tasks are scoped too: alice's second task is her first one's entry; bob's is a call of its own.
+    def run_task(who):
+        r = who.post("/api/tasks", json={"prompts": [{"prompt": prompt, "model": MODEL}]})
+        assert r.status_code == 202, r.text
+        task_id = r.json()["task_ids"][0]
+        wait_until(lambda: who.get(f"/api/tasks/{task_id}").json()["status"] == "completed", 30, "the task to finish")
+
+    run_task(alice)
+    run_task(alice)
+    assert mock.count(prompt) == 3, "alice's repeated task is answered from her entry"
+    run_task(bob)
+    assert mock.count(prompt) == 4, "bob's task must not be answered from alice's entry"
+
+
+def test_global_scope_shares_entries_between_keys(mock, start_server, workdir):
+    alice, bob = keyed_server(mock, start_server, workdir, cache_scope="global")
+    prompt = "cache scope: shared on purpose"
+    assert cache_header(chat(alice, prompt)) == "miss"
+    assert cache_header(chat(bob, prompt)) == "hit"
     assert mock.count(prompt) == 1

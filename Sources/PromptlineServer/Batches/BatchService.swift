@@ -123,8 +123,10 @@ package struct BatchService: Sendable {
             let lines = input.lines[chunk..<min(chunk + Self.chunk, input.lines.count)]
             let newTasks = lines.map { line -> NewTask in
                 defer { index += 1 }
+                var request = requests[index]
+                request.cacheScope = defaults.cacheScope(of: batch.owner)
                 return NewTask(
-                    id: batch.taskID(index), request: requests[index],
+                    id: batch.taskID(index), request: request,
                     metadata: ["batch_id": batch.id, "custom_id": line.customID], owner: batch.owner
                 )
             }

@@ -38,6 +38,8 @@ package struct ServerSettings: Sendable, Equatable {
     package var maxBodySize = 32 * 1024 * 1024
     /// Seconds an answer stays in the response cache; 0 turns the cache off.
     package var cacheTTL = 3_600.0
+    /// Whose answers a cached answer may be: the key that asked (the default), or anyone's.
+    package var cacheScope = CacheScope.key
     /// The most requests in one Batch API input file.
     package var batchMaxRequests = 50_000
     /// The largest Batch API input file, in bytes.
@@ -74,6 +76,14 @@ package struct ServerSettings: Sendable, Equatable {
     package var webhookRetryDelay = 1.0
     package var logLevel = Logger.Level.info
     package var logFormat = LogFormat.text
+
+    /// Who shares the response cache's entries.
+    package enum CacheScope: String, Sendable, CaseIterable {
+        /// Each API key its own entries: no key learns, from a hit or its speed, what another asked.
+        case key
+        /// Every caller shares every entry (one key's answer may serve another's question).
+        case global
+    }
 
     /// How log lines are written.
     package enum LogFormat: String, Sendable, CaseIterable {

@@ -7,7 +7,7 @@ extension Setting {
     package static let all: [Setting] = [
         host, port, upstreamURL, upstreamAPIKey, model, maxTokens, temperature, workers, dataDir, redisURL, redisPrefix,
         instanceID, heartbeatInterval, upstreamTimeout, upstreamStreaming, maxAttempts, retryBaseDelay, retryMaxDelay,
-        lease, statusTTL, resultTTL, shutdownGrace, maxBodySize, cacheTTL, batchMaxRequests, batchMaxFileSize, maxPrompts,
+        lease, statusTTL, resultTTL, shutdownGrace, maxBodySize, cacheTTL, cacheScope, batchMaxRequests, batchMaxFileSize, maxPrompts,
         documentMaxSize, documentMaxPages, extractWorkers, extractTimeout, vectorURL, embeddingModel, embeddingBatch,
         maxPromptLength, maxTokensLimit, webhookSecret, webhookTimeout, webhookMaxAttempts, webhookRetryDelay, logLevel,
         logFormat,
@@ -182,6 +182,11 @@ extension Setting {
     package static let cacheTTL = number(
         "cache-ttl", \.cacheTTL, env: ["PROMPTLINE_CACHE_TTL"], in: 0...31_536_000,
         "Seconds an answer stays in the exact-match response cache; 0 turns the cache off."
+    )
+    package static let cacheScope = choice(
+        "cache-scope", \.cacheScope, env: ["PROMPTLINE_CACHE_SCOPE"],
+        "key: each API key has its own cache entries, so none learns what another asked; global: every caller shares them.",
+        what: "a cache scope"
     )
 
     // MARK: Webhooks
