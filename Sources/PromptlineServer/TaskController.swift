@@ -136,7 +136,12 @@ struct TaskController: Sendable {
         return record
     }
 
-    @Sendable func stats(_ request: Request, context: some RequestContext) async throws -> Response {
+    /// The whole server's counts for an admin key (or with no keys); a plain key's own.
+    @Sendable func stats(_ request: Request, context: PromptlineRequestContext) async throws -> Response {
+        if let caller = context.caller, !caller.admin {
+            return try JSONBody.response(KeyStatsResponse(
+                key: caller.id, name: caller.name, unfinishedTasks: try await store.unfinishedCount(owner: caller.id)))
+        }
         let counts = try await store.counts()
         return try JSONBody.response(StatsResponse(
             queue: counts, workers: pool.workers, busyWorkers: pool.busyWorkers, tasksProcessed: pool.tasksProcessed))

@@ -137,3 +137,16 @@ struct StatsResponse: Encodable {
         case tasksProcessed = "tasks_processed"
     }
 }
+
+/// `GET /api/stats` for a key that is not an admin: its own work, not the server's.
+struct KeyStatsResponse: Encodable {
+    var key: String
+    var name: String
+    /// The key's tasks that are queued or being processed.
+    var unfinishedTasks: Int
+
+    enum CodingKeys: String, CodingKey {
+        case key, name
+        case unfinishedTasks = "unfinished_tasks"
+    }
+}

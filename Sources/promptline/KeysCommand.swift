@@ -53,12 +53,13 @@ struct KeysCommand: AsyncParsableCommand {
         @Option(help: "Requests per minute the key may make. Default: no limit.") var rpm: Int?
         @Option(help: "Tokens per minute the key may use (prompt bytes / 4 + max_tokens, counted when work is admitted). Default: no limit.") var tpm: Int?
         @Option(name: .customLong("max-in-flight"), help: "Unfinished tasks the key may have at once. Default: no limit.") var maxInFlight: Int?
+        @Flag(help: "An admin key: it may see the whole server (/api/stats, /api/cluster, /api/cache, and /metrics with --metrics-key-required).") var admin = false
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
             let limits = APIKey.Limits(requestsPerMinute: rpm, tokensPerMinute: tpm, maxInFlight: maxInFlight)
-            let (key, secret) = try await store.withKeyRing { try await $0.create(name: name, limits: limits) }
-            print("created key \(key.id) '\(key.name)' (\(KeysCommand.describe(key.limits)))")
+            let (key, secret) = try await store.withKeyRing { try await $0.create(name: name, limits: limits, admin: admin) }
+            print("created \(key.admin ? "admin " : "")key \(key.id) '\(key.name)' (\(KeysCommand.describe(key.limits)))")
             print("the key is shown once; keep it secret. Send it as Authorization: Bearer KEY")
             print(secret)
         }
@@ -76,9 +77,9 @@ struct KeysCommand: AsyncParsableCommand {
                 return
             }
             let rows = keys.map { key in
-                [key.id, key.name, KeysCommand.describe(key.limits), ISO8601DateFormatter().string(from: key.createdAt)]
+                [key.id, key.name, key.admin ? "admin" : "-", KeysCommand.describe(key.limits), ISO8601DateFormatter().string(from: key.createdAt)]
             }
-            let header = ["ID", "NAME", "LIMITS", "CREATED"]
+            let header = ["ID", "NAME", "ADMIN", "LIMITS", "CREATED"]
             let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
             for row in [header] + rows {
                 let cells = row.indices.map { $0 == row.count - 1 ? row[$0] : row[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }

@@ -20,8 +20,9 @@ def store_flags(data_dir: Path) -> list[str]:
 
 
 def queued_total(server) -> int:
-    queue = server.stats()["queue"]
-    return sum(queue.values())
+    """Every task the server holds (an admin key, or no keys), or the caller's own unfinished ones."""
+    stats = server.stats()
+    return sum(stats["queue"].values()) if "queue" in stats else stats["unfinished_tasks"]
 
 
 def wait_for_fresh_minute(margin: float = 8.0):
@@ -227,7 +228,7 @@ def test_requests_per_minute(mock, start_server, workdir):
     assert "3 per minute" in refused.json()["detail"] and "--rpm" in refused.json()["detail"]
     chat = client.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": "x"}]})
     assert chat.status_code == 429 and chat.json()["error"]["type"] == "rate_limit_error"
-    other = create_key(workdir, "other", store=store_flags(data))
+    other = create_key(workdir, "other", "--admin", store=store_flags(data))
     wait_until(lambda: server.with_key(other).get("/api/stats").status_code == 200, 10, "another key to be unaffected")
     assert server.with_key(other).get("/api/stats").json()["queue"]["queued"] == 3, "the refused submission stored something"
 
@@ -248,7 +249,7 @@ def test_tokens_per_minute(mock, start_server, workdir):
     assert too_big.status_code == 413 and "--tpm" in too_big.json()["detail"], too_big.text
     # What is left of the minute still admits a small request.
     assert client.submit_raw({"prompts": ["abcd"], "max_tokens": 100}).status_code == 202
-    assert client.stats()["queue"]["queued"] == 2
+    assert client.stats()["unfinished_tasks"] == 2
 
 
 def test_tasks_in_flight(mock, start_server, workdir):
@@ -263,7 +264,7 @@ def test_tasks_in_flight(mock, start_server, workdir):
     assert "Retry-After" in refused.headers
     whole = client.submit_raw({"prompts": ["a", "b", "c"]})
     assert whole.status_code == 413 and "split it" in whole.json()["detail"]
-    assert client.stats()["queue"]["queued"] == 2
+    assert client.stats()["unfinished_tasks"] == 2
     # A finished task frees its place.
     assert client.delete(f"/api/tasks/{ids[0]}").status_code == 200
     assert client.submit_raw({"prompts": ["three"]}).status_code == 202
@@ -332,3 +333,39 @@ def test_another_key_gets_no_events_of_a_keys_tasks(mock, start_server, workdir)
     assert server.get("/api/tasks/events", params={"batch_id": batch_id}).status_code == 401
     mine = EventStream(alice, {"batch_id": batch_id}).read_all()
     assert [e["result"] for name, e in mine if name == "status"] == [echo("alice streams"), echo("alice streams more")]
+
+
+# Admin keys: the whole-server views need one; other keys see their own work.
+
+
+def test_whole_server_views_need_an_admin_key(mock, start_server, workdir):
+    data = workdir / "data"
+    admin = create_key(workdir, "ops", "--admin", store=store_flags(data))
+    plain = create_key(workdir, "app", store=store_flags(data))
+    listed = run_promptline(["keys", "list", *store_flags(data), "--env-file", str(workdir / "absent.env")], workdir)
+    rows = {line.split()[1]: line.split()[2] for line in listed.stdout.splitlines()[1:]}
+    assert rows == {"ops": "admin", "app": "-"}, listed.stdout
+    server = start_server(mock, data_dir=data, workers=0, metrics_key_required="true")
+    app, ops = server.with_key(plain), server.with_key(admin)
+    [task] = app.submit(["plain key's own task"])
+    for path in ("/api/cluster", "/api/cache", "/metrics"):
+        refused = app.get(path)
+        assert refused.status_code == 403, f"{path} with a plain key: {refused.status_code} {refused.text}"
+        assert "admin key" in refused.text and "--admin" in refused.text, refused.text
+        assert ops.get(path).status_code == 200, f"{path} with an admin key"
+    assert server.get("/metrics").status_code == 401, "--metrics-key-required: /metrics needs a key"
+    # /api/stats: the server for the admin, the key's own work for the plain key.
+    assert ops.get("/api/stats").json()["queue"]["queued"] == 1
+    own = app.get("/api/stats").json()
+    assert own == {"key": own["key"], "name": "app", "unfinished_tasks": 1}, own
+    assert "queue" not in own and "workers" not in own
+    fresh = create_key(workdir, "fresh", store=store_flags(data))
+    wait_until(lambda: server.with_key(fresh).get("/api/stats").status_code == 200, 10, "the new key to work")
+    assert server.with_key(fresh).get("/api/stats").json()["unfinished_tasks"] == 0, "another key's task counted as its own"
+
+
+def test_metrics_stay_open_without_the_flag(mock, start_server, workdir):
+    data = workdir / "data"
+    create_key(workdir, "app", store=store_flags(data))
+    server = start_server(mock, data_dir=data, workers=0)
+    assert server.get("/metrics").status_code == 200

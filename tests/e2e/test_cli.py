@@ -271,7 +271,7 @@ def test_submit_and_status_with_an_api_key(mock, start_server, workdir):
     source = write_lines(workdir / "keyed.jsonl", ['"first"', '{"prompt": "second"}'])
     refused = submit(workdir, server.base, str(source))
     assert refused.returncode == 2 and "API key" in refused.stderr, refused.stderr
-    assert server.with_key(key).stats()["queue"] == {"queued": 0, "processing": 0, "completed": 0, "error": 0, "cancelled": 0}
+    assert server.with_key(key).stats()["unfinished_tasks"] == 0
     out = workdir / "keyed-results.jsonl"
     done = submit(workdir, server.base, str(source), "--wait", "--output", str(out), env={"PROMPTLINE_API_KEY": key})
     assert done.returncode == 0, done.stderr

@@ -34,9 +34,12 @@ package struct APIKey: Codable, Sendable, Hashable {
     package var createdAt: Date
     /// Hex SHA-256 of the secret.
     var secretHash: String
+    /// An admin key may see the whole server (`/api/stats`, `/api/cluster`, `/api/cache`,
+    /// `/metrics` when it is guarded); other keys see their own work only.
+    package var admin = false
 
     enum CodingKeys: String, CodingKey {
-        case id, name, limits
+        case id, name, limits, admin
         case createdAt = "created_at"
         case secretHash = "sha256"
     }
@@ -65,5 +68,18 @@ package struct APIKey: Codable, Sendable, Hashable {
         var difference: UInt8 = 0
         for index in stored.indices { difference |= stored[index] ^ given[index] }
         return difference == 0
+    }
+}
+
+extension APIKey {
+    /// Keys stored before admin keys existed read as plain keys.
+    package init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        name = try container.decode(String.self, forKey: .name)
+        limits = try container.decode(Limits.self, forKey: .limits)
+        createdAt = try container.decode(Date.self, forKey: .createdAt)
+        secretHash = try container.decode(String.self, forKey: .secretHash)
+        admin = try container.decodeIfPresent(Bool.self, forKey: .admin) ?? false
     }
 }

@@ -125,18 +125,26 @@ package final class AccessControl: Sendable {
 /// minute. Health, metrics and documentation routes stay open.
 struct AccessMiddleware: RouterMiddleware {
     let access: AccessControl
+    /// Whether `/metrics` is one of the whole-server views (`--metrics-key-required`).
+    var metricsKeyRequired = false
+
+    /// Views of the whole server: only an admin key may read them (when keys exist).
+    static let adminPaths: Set<String> = ["/api/cluster", "/api/cache"]
 
     func handle(
         _ request: Request, context: PromptlineRequestContext,
         next: (Request, PromptlineRequestContext) async throws -> Response
     ) async throws -> Response {
         let path = request.uri.path
-        guard path.hasPrefix("/api/") || path == "/api" || path.hasPrefix("/v1/") || path == "/v1" else {
-            return try await next(request, context)
-        }
+        let guarded = path.hasPrefix("/api/") || path == "/api" || path.hasPrefix("/v1/") || path == "/v1"
+            || (metricsKeyRequired && path == "/metrics")
+        guard guarded else { return try await next(request, context) }
         var context = context
         context.caller = try await access.caller(of: request)
         if let caller = context.caller {
+            if !caller.admin, Self.adminPaths.contains(path) || path == "/metrics" {
+                throw APIError(.forbidden, "\(path) shows the whole server: it needs an admin key (promptline keys create --admin)")
+            }
             try await access.admitRequest(by: caller)
             context.logger[metadataKey: "key"] = .string(caller.id)
         }

@@ -21,7 +21,7 @@ package struct KeyRing: Sendable {
     }
 
     /// Makes a key. Answers its record and the secret, which exists nowhere else afterwards.
-    package func create(name: String, limits: APIKey.Limits) async throws -> (key: APIKey, secret: String) {
+    package func create(name: String, limits: APIKey.Limits, admin: Bool = false) async throws -> (key: APIKey, secret: String) {
         let name = name.trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty, name.count <= 100 else { throw Problem(description: "a key's name must be 1 to 100 characters") }
         for (label, value) in [("rpm", limits.requestsPerMinute), ("tpm", limits.tokensPerMinute), ("max-in-flight", limits.maxInFlight)] {
@@ -34,7 +34,9 @@ package struct KeyRing: Sendable {
         for _ in 0..<5 {
             let secret = APIKey.makeSecret()
             let hash = APIKey.hash(ofSecret: secret)
-            let key = APIKey(id: APIKey.id(forHash: hash), name: name, limits: limits, createdAt: Date(), secretHash: hash.hexString)
+            let key = APIKey(
+                id: APIKey.id(forHash: hash), name: name, limits: limits, createdAt: Date(), secretHash: hash.hexString, admin: admin
+            )
             if try await documents.insertDocument(collection: Self.collection, id: key.id, body: try JSONBody.encoder.encode(key), ttl: Self.lifetime) {
                 return (key, secret)
             }

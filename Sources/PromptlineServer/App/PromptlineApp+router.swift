@@ -19,7 +19,7 @@ extension PromptlineApp {
         router.add(middleware: RequestIDMiddleware())
         router.add(middleware: HTTPMetricsMiddleware(factory: metrics.factory))
         router.add(middleware: ErrorMiddleware())
-        if let access { router.add(middleware: AccessMiddleware(access: access)) }
+        if let access { router.add(middleware: AccessMiddleware(access: access, metricsKeyRequired: settings.metricsKeyRequired)) }
         let submissions = documents.map { Submissions(documents: $0, retention: .seconds(settings.resultTTL)) }
         EventsController(store: store, submissions: submissions, summaries: summaries).addRoutes(to: router)
         TaskController(

@@ -40,6 +40,8 @@ package struct ServerSettings: Sendable, Equatable {
     package var cacheTTL = 3_600.0
     /// Whose answers a cached answer may be: the key that asked (the default), or anyone's.
     package var cacheScope = CacheScope.key
+    /// Whether `/metrics` needs an admin key (when keys exist).
+    package var metricsKeyRequired = false
     /// The most requests in one Batch API input file.
     package var batchMaxRequests = 50_000
     /// The largest Batch API input file, in bytes.

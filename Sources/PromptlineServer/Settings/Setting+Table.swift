@@ -7,7 +7,7 @@ extension Setting {
     package static let all: [Setting] = [
         host, port, upstreamURL, upstreamAPIKey, model, maxTokens, temperature, workers, dataDir, redisURL, redisPrefix,
         instanceID, heartbeatInterval, upstreamTimeout, upstreamStreaming, maxAttempts, retryBaseDelay, retryMaxDelay,
-        lease, statusTTL, resultTTL, shutdownGrace, maxBodySize, cacheTTL, cacheScope, batchMaxRequests, batchMaxFileSize, maxPrompts,
+        lease, statusTTL, resultTTL, shutdownGrace, maxBodySize, cacheTTL, cacheScope, metricsKeyRequired, batchMaxRequests, batchMaxFileSize, maxPrompts,
         documentMaxSize, documentMaxPages, extractWorkers, extractTimeout, vectorURL, embeddingModel, embeddingBatch,
         maxPromptLength, maxTokensLimit, webhookSecret, webhookTimeout, webhookMaxAttempts, webhookRetryDelay, logLevel,
         logFormat,
@@ -187,6 +187,10 @@ extension Setting {
         "cache-scope", \.cacheScope, env: ["PROMPTLINE_CACHE_SCOPE"],
         "key: each API key has its own cache entries, so none learns what another asked; global: every caller shares them.",
         what: "a cache scope"
+    )
+    package static let metricsKeyRequired = boolean(
+        "metrics-key-required", \.metricsKeyRequired, env: ["PROMPTLINE_METRICS_KEY_REQUIRED"],
+        "Whether /metrics needs an admin key (when keys exist): true or false."
     )
 
     // MARK: Webhooks
