@@ -20,6 +20,8 @@ struct TaskController: Sendable {
     let submissions: Submissions?
     /// Whether `webhook_url` is taken: only with a secret to sign the deliveries with.
     let acceptsWebhooks: Bool
+    /// Checks where a `webhook_url` leads: nothing inside unless allowed.
+    let webhooks: WebhookResolver
     /// Grounded questions (`vector_store_ids`); `nil` without a vector index.
     var answers: AnswerService? = nil
     /// At most this many ids in one `GET /api/tasks`.
@@ -44,6 +46,7 @@ struct TaskController: Sendable {
         if body.webhookURL != nil, !acceptsWebhooks || submissions == nil {
             throw APIError(.unprocessableContent, "webhook_url: this server signs no webhooks (it has no --webhook-secret / PROMPTLINE_WEBHOOK_SECRET); submit without webhook_url, or ask its operator to set a secret")
         }
+        if let url = body.webhookURL { try await webhooks.check(url) }
         try await access?.admitWork(by: context.caller, tasks: tasks.count, tokens: TokenEstimate.of(tasks.map(\.request)))
         let (outcome, batchID) = try await enqueue(tasks, for: body, owner: context.owner)
         switch outcome {

@@ -21,6 +21,8 @@ import Testing
         var settings = ServerSettings()
         settings.workers = 0
         settings.webhookSecret = webhookSecret
+        // The receivers of these tests are on loopback.
+        settings.webhookAllowHosts = try WebhookAddressPolicy(allowing: "127.0.0.1")
         let pool = WorkerPool(store: store, backend: TaskRoutesTests.NoBackend(), gate: RateLimitGate(), configuration: .init(workers: 0), logger: logger)
         let app = Application(router: PromptlineApp.buildRouter(settings: settings, store: store, pool: pool, documents: store))
         try await app.test(.router) { client in try await body(store, client) }
@@ -116,6 +118,17 @@ import Testing
             let plain = try routes.json(try await routes.post(client, #"{"prompts": ["two"]}"#))
             #expect(try await submissions.submission(try #require(plain["batch_id"] as? String))?.record.webhook == nil)
             #expect(try await submissions.pendingWebhookIDs() == [batchID])
+        }
+    }
+
+    @Test func aWebhookURLInsideIsRefusedAndNothingIsStored() async throws {
+        try await withApp(webhookSecret: "s3cret") { store, client in
+            let response = try await routes.post(client, #"{"prompts": ["one"], "webhook_url": "http://10.0.0.1/hook"}"#)
+            #expect(response.status == .unprocessableContent)
+            #expect(try routes.json(response)["detail"] as? String
+                == "webhook_url: 10.0.0.1 is a private address; allow it with --webhook-allow-hosts")
+            #expect(try await store.counts().queued == 0)
+            #expect(try await store.documents(collection: Submissions.collection, after: nil, limit: 10).isEmpty)
         }
     }
 }

@@ -35,6 +35,18 @@ import Testing
         #expect(throws: SettingsError.self) { try refused.get() }
     }
 
+    @Test func webhookAllowHostsIsReadOnceAndABadEntryIsRefused() throws {
+        #expect(try ServerSettings.resolve(flags: [:], environment: [:]).get().webhookAllowHosts.isEmpty)
+        let settings = try ServerSettings.resolve(
+            flags: [:], environment: ["PROMPTLINE_WEBHOOK_ALLOW_HOSTS": "hooks.internal, 10.0.0.0/8"]
+        ).get()
+        #expect(settings.webhookAllowHosts.allows(host: "hooks.internal"))
+        #expect(settings.webhookAllowHosts.refusal(of: try #require(IPAddress("10.1.1.1"))) == nil)
+        #expect("\(settings)".contains("webhook-allow-hosts=hooks.internal,10.0.0.0/8"))
+        let refused = ServerSettings.resolve(flags: [.webhookAllowHosts: "10.0.0.0/99"], environment: [:])
+        #expect(throws: SettingsError.self) { try refused.get() }
+    }
+
     @Test func theEnvironmentWinsOverDotEnv() {
         let merged = DotEnv.merged(environment: ["PROMPTLINE_PORT": "7000"], dotenv: ["PROMPTLINE_PORT": "6000", "PROMPTLINE_MODEL": "m"])
         #expect(merged["PROMPTLINE_PORT"] == "7000")

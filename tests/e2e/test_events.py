@@ -21,8 +21,8 @@ import requests
 from conftest import FINISHED, echo, run_promptline, wait_until
 
 SECRET = "whsec-e2e-canary-3f9a"
-#: Short webhook retries for the tests.
-FAST_WEBHOOKS = {"webhook_secret": SECRET, "webhook_retry_delay": "0.1"}
+#: Short webhook retries for the tests; the receivers listen on loopback, so it is allowed.
+FAST_WEBHOOKS = {"webhook_secret": SECRET, "webhook_retry_delay": "0.1", "webhook_allow_hosts": "127.0.0.1"}
 
 
 # Server-sent events
@@ -364,6 +364,82 @@ def test_two_instances_on_one_redis_send_one_post(mock, start_server, receiver, 
         assert redis_submission_record(shared_redis, redis_prefix, batch_id)["webhook"]["attempts"] == 1
 
 
+#: URLs a webhook may not reach without --webhook-allow-hosts, and what the 422 says of each.
+INSIDE = [
+    ("http://127.0.0.1:9/hook", "127.0.0.1 is a loopback address"),
+    ("http://[::1]:9/hook", "::1 is a loopback address"),
+    ("http://[::ffff:127.0.0.1]:9/hook", "is a loopback address"),
+    ("http://10.0.0.1/hook", "10.0.0.1 is a private address"),
+    ("http://172.16.5.4/hook", "172.16.5.4 is a private address"),
+    ("http://192.168.1.1/hook", "192.168.1.1 is a private address"),
+    ("http://[fd00::1]/hook", "fd00::1 is a private address"),
+    ("http://169.254.169.254/latest/meta-data/", "169.254.169.254 is the cloud metadata address"),
+    ("http://169.254.10.10/hook", "169.254.10.10 is a link-local address"),
+    ("http://[fe80::1]/hook", "fe80::1 is a link-local address"),
+    ("http://224.0.0.1/hook", "224.0.0.1 is a multicast address"),
+    ("http://[ff02::1]/hook", "ff02::1 is a multicast address"),
+    ("http://0.0.0.0:9/hook", "0.0.0.0 is the unspecified address"),
+    ("http://[::]:9/hook", ":: is the unspecified address"),
+    ("http://100.64.0.1/hook", "100.64.0.1 is a reserved address"),
+    ("http://255.255.255.255/hook", "255.255.255.255 is the broadcast address"),
+    ("https://localhost:9/hook", "localhost resolves to "),
+]
+
+
+def test_webhook_urls_that_reach_inside_are_refused_naming_the_reason(mock, start_server):
+    server = start_server(mock, workers=0, webhook_secret=SECRET)
+    for url, reason in INSIDE:
+        r = server.submit_raw({"prompts": ["inside"], "webhook_url": url})
+        assert r.status_code == 422, f"{url}: {r.status_code} {r.text}"
+        detail = r.json()["detail"]
+        assert detail.startswith("webhook_url: ") and reason in detail, f"{url}: {detail}"
+        assert "--webhook-allow-hosts" in detail, detail
+    assert "loopback address" in server.submit_raw({"prompts": ["x"], "webhook_url": "https://localhost:9/hook"}).json()["detail"]
+    r = server.submit_raw({"prompts": ["nowhere"], "webhook_url": "http://promptline-e2e.invalid/hook"})
+    assert r.status_code == 422 and "promptline-e2e.invalid does not resolve" in r.json()["detail"], r.text
+    r = server.post("/api/summaries", json={"texts": ["x"], "webhook_url": "http://169.254.169.254/latest/meta-data/"})
+    assert r.status_code == 422 and "the cloud metadata address" in r.json()["detail"], r.text
+    # Nothing was stored.
+    assert server.stats()["queue"]["queued"] == 0
+    assert mock.stats()["total_calls"] == 0
+
+
+def test_an_allowed_receiver_gets_its_delivery_and_the_rest_stays_refused(mock, start_server, receiver):
+    hook = receiver()
+    # Allowed by name: the POST keeps the name in its Host header but goes to the address checked.
+    server = start_server(mock, **{**FAST_WEBHOOKS, "webhook_allow_hosts": "localhost, 10.9.0.0/16", "webhook_timeout": "1"})
+    url = hook.url.replace("127.0.0.1", "localhost")
+    r = server.submit_raw({"prompts": ["allowed hook"], "webhook_url": url})
+    assert r.status_code == 202, r.text
+    wait_until(lambda: hook.count() >= 1, 30, "the webhook POST")
+    post = hook.posts[0]
+    assert {k.lower(): v for k, v in post["headers"].items()}["host"] == url.split("/")[2]
+    verify(post)
+    for inside in ("http://127.0.0.1:9/hook", "http://10.8.0.1/hook"):
+        r = server.submit_raw({"prompts": ["still inside"], "webhook_url": inside})
+        assert r.status_code == 422 and "--webhook-allow-hosts" in r.json()["detail"], r.text
+    r = server.submit_raw({"prompts": ["allowed block"], "webhook_url": "http://10.9.1.2:9/hook", "max_tokens": 5})
+    assert r.status_code == 202, r.text
+    assert server.stop() == 0
+    assert hook.count() == 1
+
+
+def test_a_delivery_checks_the_address_again(mock, start_server, receiver):
+    hook = receiver()
+    # Accepted while loopback is allowed, delivered by a server that no longer allows it.
+    server = start_server(mock, workers=0, **FAST_WEBHOOKS)
+    r = server.submit_raw({"prompts": ["rechecked hook"], "webhook_url": hook.url})
+    assert r.status_code == 202, r.text
+    batch_id = r.json()["batch_id"]
+    assert server.stop() == 0
+    again = start_server(mock, data_dir=server.data_dir, webhook_secret=SECRET, webhook_max_attempts=1)
+    wait_until(lambda: "webhook given up" in again.proc.stderr_text(), 60, "the webhook to be given up")
+    assert again.stop() == 0
+    assert hook.count() == 0
+    record = submission_record(again, batch_id)
+    assert record["webhook"]["state"] == "failed" and "127.0.0.1 is a loopback address" in record["webhook"]["lastError"]
+
+
 def test_webhook_url_is_refused_without_a_secret(mock, start_server, workdir):
     server = start_server(mock, workers=0)
     r = server.submit_raw({"prompts": ["unsigned"], "webhook_url": "http://127.0.0.1:9/hook"})
@@ -372,5 +448,5 @@ def test_webhook_url_is_refused_without_a_secret(mock, start_server, workdir):
     assert server.stats()["queue"]["queued"] == 0
     help_text = run_promptline(["serve", "--help"], workdir).stdout
     for name in ("--webhook-secret", "PROMPTLINE_WEBHOOK_SECRET", "--webhook-timeout", "--webhook-max-attempts",
-                 "--webhook-retry-delay"):
+                 "--webhook-retry-delay", "--webhook-allow-hosts", "PROMPTLINE_WEBHOOK_ALLOW_HOSTS"):
         assert name in help_text, f"serve --help does not name {name}"

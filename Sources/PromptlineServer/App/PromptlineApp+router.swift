@@ -20,6 +20,7 @@ extension PromptlineApp {
         router.add(middleware: HTTPMetricsMiddleware(factory: metrics.factory))
         router.add(middleware: ErrorMiddleware())
         if let access { router.add(middleware: AccessMiddleware(access: access, metricsKeyRequired: settings.metricsKeyRequired)) }
+        let webhooks = WebhookResolver(policy: settings.webhookAllowHosts)
         let submissions = documents.map { Submissions(documents: $0, retention: .seconds(settings.resultTTL)) }
         EventsController(store: store, submissions: submissions, summaries: summaries).addRoutes(to: router)
         TaskController(
@@ -31,6 +32,7 @@ extension PromptlineApp {
             metrics: TaskMetrics(factory: metrics.factory),
             submissions: submissions,
             acceptsWebhooks: settings.webhookSecret != nil,
+            webhooks: webhooks,
             answers: vectorStores.map(AnswerService.init)
         ).addRoutes(to: router)
         let storeKind = settings.redisURL == nil ? "embedded" : "redis"
@@ -53,7 +55,7 @@ extension PromptlineApp {
         if let summaries {
             SummaryController(
                 service: summaries, maxBodySize: settings.maxBodySize, submissions: submissions,
-                acceptsWebhooks: settings.webhookSecret != nil
+                acceptsWebhooks: settings.webhookSecret != nil, webhooks: webhooks
             ).addRoutes(to: router)
         }
         VectorStoresController(service: vectorStores, maxBodySize: settings.maxBodySize).addRoutes(to: router)

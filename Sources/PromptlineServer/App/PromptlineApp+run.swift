@@ -89,16 +89,10 @@ extension PromptlineApp {
             .init(service: BatchSupervisor(service: batches, interval: .milliseconds(500), logger: logger)),
         ]
         if let secret = settings.webhookSecret {
-            let webhooks = HTTPClient(
-                eventLoopGroup: HTTPClient.defaultEventLoopGroup,
-                // A redirect is a failed delivery: the signed body goes where it was asked to, only.
-                configuration: .init(redirectConfiguration: .disallow),
-                backgroundActivityLogger: logger
-            )
-            resources.append(.init(name: "the webhook client", close: { try await webhooks.shutdown() }))
             services.append(.init(service: WebhookDispatcher(
                 submissions: Submissions(documents: opened.documents, retention: .seconds(settings.resultTTL)),
-                tasks: store, signature: WebhookSignature(secret: secret), client: webhooks,
+                tasks: store, signature: WebhookSignature(secret: secret),
+                resolver: WebhookResolver(policy: settings.webhookAllowHosts), eventLoopGroup: HTTPClient.defaultEventLoopGroup,
                 instanceID: settings.instanceID, configuration: .init(settings), logger: logger
             )))
         } else {

@@ -18,6 +18,15 @@ import ServiceLifecycle
 /// POST for the same batch, with the same `X-Promptline-Delivery`.
 ///
 /// POSTs run beside the scan, at most `concurrency` at once; workers are never involved.
+///
+/// Each POST first resolves and checks the URL's host again (``WebhookResolver``: an
+/// address inside is a failed attempt) and then connects to the address that was checked,
+/// never looking the name up a second time, so DNS rebinding cannot turn a checked name into
+/// an internal address. AsyncHTTPClient has no per-request resolver, so each POST gets its own
+/// short-lived client whose `dnsOverride` maps the host to that address: the request keeps
+/// its URL, so the `Host` header is the URL's host, and for https the TLS server name (SNI)
+/// and the certificate check are for the host name too, as without the override. The cost
+/// is a new connection per POST, which a webhook (one per batch) can afford.
 struct WebhookDispatcher: Service {
     struct Configuration: Sendable {
         var timeout: Duration = .seconds(10)
@@ -40,7 +49,10 @@ struct WebhookDispatcher: Service {
     let submissions: Submissions
     let tasks: any TaskStore
     let signature: WebhookSignature
-    let client: HTTPClient
+    /// Checks each POST's host again and names the address to connect to.
+    let resolver: WebhookResolver
+    /// Where the POSTs' clients run.
+    let eventLoopGroup: any EventLoopGroup
     let instanceID: String
     let configuration: Configuration
     let logger: Logger
@@ -159,10 +171,9 @@ struct WebhookDispatcher: Service {
         do {
             let records = try await tasks.tasks(ids: claim.submission.taskIDs)
             let body = try JSONBody.encoder.encode(WebhookPayload(batchID: claim.batchID, submission: claim.submission, records: records))
-            let response = try await client.execute(request(url: url, body: body, claim: claim), timeout: TimeAmount(configuration.timeout))
-            // The receiver's answer is not read beyond its status.
-            _ = try? await response.body.collect(upTo: 64 * 1024)
-            if !(200..<300).contains(response.status.code) { failure = "the receiver answered \(response.status.code)" }
+            let target = try await resolver.target(for: url)
+            let status = try await send(request(url: url, body: body, claim: claim), to: target)
+            if !(200..<300).contains(status) { failure = "the receiver answered \(status)" }
         } catch {
             failure = "\(error)"
         }
@@ -172,6 +183,26 @@ struct WebhookDispatcher: Service {
             // The claim runs out and the delivery is taken up again.
             logger.error("could not record a webhook delivery", metadata: ["batch_id": "\(claim.batchID)", "error": "\(error)"])
         }
+    }
+
+    /// Sends `request` to `target.address` only, with a client made for it and shut down
+    /// after; answers the receiver's status code.
+    private func send(_ request: HTTPClientRequest, to target: WebhookTarget) async throws -> Int {
+        // A redirect is a failed delivery: the signed body goes where it was asked to, only.
+        var settings = HTTPClient.Configuration(redirectConfiguration: .disallow)
+        if !target.isLiteral { settings.dnsOverride = [target.host: target.address.description] }
+        let client = HTTPClient(eventLoopGroup: eventLoopGroup, configuration: settings, backgroundActivityLogger: logger)
+        let outcome: Result<Int, any Error>
+        do {
+            let response = try await client.execute(request, timeout: TimeAmount(configuration.timeout))
+            // The receiver's answer is not read beyond its status.
+            _ = try? await response.body.collect(upTo: 64 * 1024)
+            outcome = .success(Int(response.status.code))
+        } catch {
+            outcome = .failure(error)
+        }
+        try? await client.shutdown()
+        return try outcome.get()
     }
 
     private func request(url: String, body: Data, claim: Claim) -> HTTPClientRequest {

@@ -76,6 +76,9 @@ package struct ServerSettings: Sendable, Equatable {
     package var webhookMaxAttempts = 12
     /// Seconds before the second POST of a webhook; doubles after each failure.
     package var webhookRetryDelay = 1.0
+    /// Host names, addresses and blocks a webhook may reach although they are inside
+    /// (loopback, private, link-local, …); nothing by default.
+    package var webhookAllowHosts = WebhookAddressPolicy()
     package var logLevel = Logger.Level.info
     package var logFormat = LogFormat.text
 

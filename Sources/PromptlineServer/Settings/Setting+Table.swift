@@ -9,7 +9,8 @@ extension Setting {
         instanceID, heartbeatInterval, upstreamTimeout, upstreamStreaming, maxAttempts, retryBaseDelay, retryMaxDelay,
         lease, statusTTL, resultTTL, shutdownGrace, maxBodySize, cacheTTL, cacheScope, metricsKeyRequired, batchMaxRequests, batchMaxFileSize, maxPrompts,
         documentMaxSize, documentMaxPages, extractWorkers, extractTimeout, vectorURL, embeddingModel, embeddingBatch,
-        maxPromptLength, maxTokensLimit, webhookSecret, webhookTimeout, webhookMaxAttempts, webhookRetryDelay, logLevel,
+        maxPromptLength, maxTokensLimit, webhookSecret, webhookTimeout, webhookMaxAttempts, webhookRetryDelay, webhookAllowHosts,
+        logLevel,
         logFormat,
     ]
 
@@ -211,6 +212,13 @@ extension Setting {
     package static let webhookRetryDelay = number(
         "webhook-retry-delay", \.webhookRetryDelay, env: ["PROMPTLINE_WEBHOOK_RETRY_DELAY"], in: 0...3_600,
         "Seconds before a webhook's second POST; doubles after each failure, at most an hour."
+    )
+    package static let webhookAllowHosts = Setting(
+        name: "webhook-allow-hosts", environment: ["PROMPTLINE_WEBHOOK_ALLOW_HOSTS"],
+        summary: "Comma-separated host names, addresses and CIDR blocks (hooks.internal, 10.1.2.3, 192.168.0.0/16) a webhook_url may reach although they are loopback, private, link-local, multicast or reserved; everything else inside is refused (422).",
+        defaultText: "none", kind: .text, isSecret: false,
+        apply: { raw, settings throws(SettingProblem) in settings.webhookAllowHosts = try WebhookAddressPolicy(allowing: raw) },
+        show: { $0.webhookAllowHosts.isEmpty ? nil : $0.webhookAllowHosts.description }
     )
 
     // MARK: Logs

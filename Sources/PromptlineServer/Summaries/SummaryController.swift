@@ -11,6 +11,8 @@ struct SummaryController: Sendable {
     /// webhook secret) refuses `webhook_url`.
     let submissions: Submissions?
     let acceptsWebhooks: Bool
+    /// Checks where a `webhook_url` leads: nothing inside unless allowed.
+    let webhooks: WebhookResolver
 
     func addRoutes(to router: Router<PromptlineRequestContext>) {
         router.post("/api/summaries", use: create)
@@ -24,9 +26,7 @@ struct SummaryController: Sendable {
             guard acceptsWebhooks, submissions != nil else {
                 throw APIError(.unprocessableContent, "webhook_url: this server signs no webhooks (it has no --webhook-secret / PROMPTLINE_WEBHOOK_SECRET); ask without webhook_url, or ask its operator to set a secret")
             }
-            guard URL(string: url)?.scheme.map({ ["http", "https"].contains($0) }) == true else {
-                throw APIError(.unprocessableContent, "webhook_url must be an http or https URL")
-            }
+            try await webhooks.check(url)
         }
         let (id, duplicate) = try await service.create(body, owner: context.owner, visible: context.maySee(ownedBy:))
         if let url = body.webhookURL, let submissions {
