@@ -1,0 +1,77 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What the fuzz targets share: the regression runner their normal build runs, and the
+/// check that fails a run.
+///
+/// Each target is an executable with a libFuzzer entry point (`LLVMFuzzerTestOneInput`).
+/// Built with `-sanitize=fuzzer -parse-as-library -DFUZZING` (`scripts/fuzz.sh`) libFuzzer
+/// supplies `main`; in the normal build the target's `main.swift` calls ``run(_:body:)``,
+/// which feeds it the files named on the command line (or every file in the directories
+/// named), so the same executable replays the seed corpus and every finding.
+public enum FuzzInputs {
+    /// Feeds `body` every file named in `arguments` (a directory stands for the files in it)
+    /// and exits: 0 when every input passed, 2 when an argument could not be read. A failed
+    /// check stops the process with the input's name.
+    public static func run(_ arguments: some Collection<String>, body: (UnsafeBufferPointer<UInt8>) -> Void) -> Never {
+        var count = 0
+        for argument in arguments {
+            for path in files(at: argument) {
+                guard let bytes = read(path) else {
+                    fputs("cannot read \(path)\n", stderr)
+                    exit(2)
+                }
+                current = path
+                bytes.withUnsafeBufferPointer(body)
+                count += 1
+            }
+        }
+        print("\(count) inputs passed")
+        exit(0)
+    }
+
+    /// Stops the process (a finding for libFuzzer) when `condition` is false.
+    public static func check(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String) {
+        guard !condition() else { return }
+        fputs("fuzz check failed\(current.map { " on \($0)" } ?? ""): \(message())\n", stderr)
+        abort()
+    }
+
+    /// A number from 0 up to `bound` (exclusive) that depends only on `bytes`: where to split
+    /// an input, the same on every replay.
+    public static func split(_ bytes: UnsafeBufferPointer<UInt8>, below bound: Int) -> Int {
+        guard bound > 1 else { return 0 }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes.prefix(64) { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return Int(hash % UInt64(bound))
+    }
+
+    nonisolated(unsafe) private static var current: String?
+
+    private static func files(at path: String) -> [String] {
+        guard let directory = opendir(path) else { return [path] }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if !name.hasPrefix(".") { names.append(path + "/" + name) }
+        }
+        return names.sorted()
+    }
+
+    private static func read(_ path: String) -> [UInt8]? {
+        guard let file = fopen(path, "rb") else { return nil }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let read = fread(&chunk, 1, chunk.count, file)
+            if read == 0 { break }
+            bytes.append(contentsOf: chunk[..<read])
+        }
+        return ferror(file) == 0 ? bytes : nil
+    }
+}
