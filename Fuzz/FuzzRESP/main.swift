@@ -19,7 +19,7 @@ private func parse(_ sizes: [Int], _ input: UnsafeBufferPointer<UInt8>) -> Strin
     var fed = 0
     for size in sizes where fed < input.count {
         let end = min(fed + size, input.count)
-        buffer.writeBytes(UnsafeRawBufferPointer(rebasing: input[fed..<end]))
+        buffer.writeBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: input[fed..<end])))
         fed = end
         do {
             while let value = try parser.next(from: &buffer) { values.append(value) }

@@ -21,7 +21,7 @@ public enum FuzzInputs {
         for argument in arguments {
             for path in files(at: argument) {
                 guard let bytes = read(path) else {
-                    fputs("cannot read \(path)\n", stderr)
+                    printError("cannot read \(path)")
                     exit(2)
                 }
                 current = path
@@ -36,7 +36,7 @@ public enum FuzzInputs {
     /// Stops the process (a finding for libFuzzer) when `condition` is false.
     public static func check(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String) {
         guard !condition() else { return }
-        fputs("fuzz check failed\(current.map { " on \($0)" } ?? ""): \(message())\n", stderr)
+        printError("fuzz check failed\(current.map { " on \($0)" } ?? ""): \(message())")
         abort()
     }
 
@@ -50,6 +50,11 @@ public enum FuzzInputs {
     }
 
     nonisolated(unsafe) private static var current: String?
+
+    private static func printError(_ message: String) {
+        let line = Array((message + "\n").utf8)
+        _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+    }
 
     private static func files(at path: String) -> [String] {
         guard let directory = opendir(path) else { return [path] }
