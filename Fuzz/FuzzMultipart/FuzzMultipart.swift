@@ -34,6 +34,12 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     return 0
 }
 
+// In a fuzz build libFuzzer supplies `main`; in the normal build the target replays files.
 #if !FUZZING
-FuzzInputs.run(CommandLine.arguments.dropFirst(), body: fuzzMultipart)
+@main
+enum Replay {
+    static func main() {
+        FuzzInputs.run(CommandLine.arguments.dropFirst(), body: fuzzMultipart)
+    }
+}
 #endif
