@@ -32,18 +32,9 @@ extension JSONValue {
     }
 }
 
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    fuzzJSON(UnsafeBufferPointer(start: data, count: size))
-    return 0
-}
-
-// In a fuzz build libFuzzer supplies `main`; in the normal build the target replays files.
-#if !FUZZING
 @main
-enum Replay {
+enum Main {
     static func main() {
-        FuzzInputs.run(CommandLine.arguments.dropFirst(), body: fuzzJSON)
+        FuzzInputs.main(fuzzJSON)
     }
 }
-#endif

@@ -28,18 +28,9 @@ private func describe(_ body: Data, boundary: String) -> String {
     }
 }
 
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    fuzzMultipart(UnsafeBufferPointer(start: data, count: size))
-    return 0
-}
-
-// In a fuzz build libFuzzer supplies `main`; in the normal build the target replays files.
-#if !FUZZING
 @main
-enum Replay {
+enum Main {
     static func main() {
-        FuzzInputs.run(CommandLine.arguments.dropFirst(), body: fuzzMultipart)
+        FuzzInputs.main(fuzzMultipart)
     }
 }
-#endif

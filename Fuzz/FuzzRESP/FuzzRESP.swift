@@ -31,18 +31,9 @@ private func parse(_ sizes: [Int], _ input: UnsafeBufferPointer<UInt8>) -> Strin
     return "\(values) with \(buffer.readableBytes) bytes left"
 }
 
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    fuzzRESP(UnsafeBufferPointer(start: data, count: size))
-    return 0
-}
-
-// In a fuzz build libFuzzer supplies `main`; in the normal build the target replays files.
-#if !FUZZING
 @main
-enum Replay {
+enum Main {
     static func main() {
-        FuzzInputs.run(CommandLine.arguments.dropFirst(), body: fuzzRESP)
+        FuzzInputs.main(fuzzRESP)
     }
 }
-#endif

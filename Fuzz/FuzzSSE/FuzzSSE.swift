@@ -35,18 +35,9 @@ private func parse(_ pieces: [ArraySlice<UInt8>], limit: Int) -> String {
     return "\(events), retry \(String(describing: retry))"
 }
 
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    fuzzSSE(UnsafeBufferPointer(start: data, count: size))
-    return 0
-}
-
-// In a fuzz build libFuzzer supplies `main`; in the normal build the target replays files.
-#if !FUZZING
 @main
-enum Replay {
+enum Main {
     static func main() {
-        FuzzInputs.run(CommandLine.arguments.dropFirst(), body: fuzzSSE)
+        FuzzInputs.main(fuzzSSE)
     }
 }
-#endif

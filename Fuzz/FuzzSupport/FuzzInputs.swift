@@ -4,15 +4,29 @@ import Glibc
 import Darwin
 #endif
 
-/// What the fuzz targets share: the regression runner their normal build runs, and the
-/// check that fails a run.
+/// What the fuzz targets share: their entry point, and the check that fails a run.
 ///
-/// Each target is an executable with a libFuzzer entry point (`LLVMFuzzerTestOneInput`).
-/// Built with `-sanitize=fuzzer -parse-as-library -DFUZZING` (`scripts/fuzz.sh`) libFuzzer
-/// supplies `main`; in the normal build the target's `main.swift` calls ``run(_:body:)``,
-/// which feeds it the files named on the command line (or every file in the directories
-/// named), so the same executable replays the seed corpus and every finding.
+/// Built with `-sanitize=fuzzer -DFUZZING` (`scripts/fuzz.sh`) a target hands its body to
+/// libFuzzer; in the normal build it replays the files named on the command line (or every
+/// file in the directories named), so the same executable replays the seed corpus and every
+/// finding.
 public enum FuzzInputs {
+    /// A fuzz target's `main`: runs libFuzzer on `body` in a fuzz build, else ``run(_:body:)``
+    /// on the command line's arguments.
+    public static func main(_ body: @escaping (UnsafeBufferPointer<UInt8>) -> Void) -> Never {
+        #if FUZZING
+        target = body
+        var argc = CommandLine.argc
+        var argv = CommandLine.unsafeArgv
+        exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in
+            FuzzInputs.target?(UnsafeBufferPointer(start: data, count: size))
+            return 0
+        })
+        #else
+        run(CommandLine.arguments.dropFirst(), body: body)
+        #endif
+    }
+
     /// Feeds `body` every file named in `arguments` (a directory stands for the files in it)
     /// and exits: 0 when every input passed, 2 when an argument could not be read. A failed
     /// check stops the process with the input's name.
@@ -50,6 +64,8 @@ public enum FuzzInputs {
     }
 
     nonisolated(unsafe) private static var current: String?
+    /// The body libFuzzer calls, set once before it starts.
+    nonisolated(unsafe) private static var target: ((UnsafeBufferPointer<UInt8>) -> Void)?
 
     private static func printError(_ message: String) {
         let line = Array((message + "\n").utf8)
@@ -80,3 +96,13 @@ public enum FuzzInputs {
         return ferror(file) == 0 ? bytes : nil
     }
 }
+
+#if FUZZING
+/// libFuzzer's entry point for a program that has its own `main`.
+@_silgen_name("LLVMFuzzerRunDriver")
+private func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+) -> CInt
+#endif
