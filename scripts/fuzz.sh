@@ -29,8 +29,9 @@ product() {
 for target in "${targets[@]}"; do
     name="$(product "$target")"
     echo "==> building $name (-sanitize=$sanitizers)"
+    # lld: gold fails to link libFuzzer beside SwiftPM's renamed entry point.
     swift build -c release --scratch-path "$scratch" --product "$name" \
-        -Xswiftc "-sanitize=$sanitizers" -Xswiftc -parse-as-library -Xswiftc -DFUZZING
+        -Xswiftc "-sanitize=$sanitizers" -Xswiftc -DFUZZING -Xswiftc -use-ld=lld
 done
 bin="$(swift build -c release --scratch-path "$scratch" --show-bin-path)"
 
