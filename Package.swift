@@ -201,6 +201,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Fuzz targets for the parsers (scripts/fuzz.sh builds them with libFuzzer); in the
+        // normal build each replays the files it is given: the seed corpus and every finding.
+        .target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"),
+        .executableTarget(
+            name: "FuzzRESP",
+            dependencies: ["FuzzSupport", "RedisClient", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Fuzz/FuzzRESP"
+        ),
+        .executableTarget(name: "FuzzSSE", dependencies: ["FuzzSupport", "OpenAIUpstream"], path: "Fuzz/FuzzSSE"),
+        .executableTarget(name: "FuzzJSON", dependencies: ["FuzzSupport", "PromptlineCore"], path: "Fuzz/FuzzJSON"),
+        .executableTarget(name: "FuzzMultipart", dependencies: ["FuzzSupport", "PromptlineServer"], path: "Fuzz/FuzzMultipart"),
         .testTarget(name: "TimingTests", dependencies: ["Timing"]),
         .testTarget(
             name: "PromptlineCoreTests",

@@ -110,6 +110,13 @@ echo "==> swift build"
 swift build
 echo "==> swift test"
 swift test
+# The fuzz targets' normal build replays their seed corpus, which holds every finding
+# (scripts/fuzz.sh does the fuzzing itself).
+echo "==> fuzz regressions"
+bin_path="$(swift build --show-bin-path)"
+for target in RESP:resp SSE:sse JSON:json Multipart:multipart; do
+    "$bin_path/Fuzz${target%%:*}" "Fuzz/corpus/${target##*:}"
+done
 echo "==> end-to-end tests"
-PROMPTLINE_BIN="${PROMPTLINE_BIN:-$(swift build --show-bin-path)/promptline}" \
+PROMPTLINE_BIN="${PROMPTLINE_BIN:-$bin_path/promptline}" \
     python3 -m pytest -q -p no:cacheprovider --durations=10 tests/e2e "$@"

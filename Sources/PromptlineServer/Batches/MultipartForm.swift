@@ -2,32 +2,32 @@ import Foundation
 
 /// A `multipart/form-data` body, as `POST /v1/files` receives it: named parts, each with
 /// its bytes and, for a file, its file name and content type.
-struct MultipartForm {
-    struct Part {
-        var name: String
-        var filename: String?
+package struct MultipartForm {
+    package struct Part {
+        package var name: String
+        package var filename: String?
         /// The part's `Content-Type` without parameters, lowercased; `nil` when it has none.
-        var contentType: String?
-        var data: Data
+        package var contentType: String?
+        package var data: Data
     }
 
-    var parts: [Part]
+    package var parts: [Part]
 
-    func part(named name: String) -> Part? { parts.first { $0.name == name } }
+    package func part(named name: String) -> Part? { parts.first { $0.name == name } }
 
     /// The boundary of a `multipart/form-data` content type; `nil` for any other type.
-    static func boundary(ofContentType contentType: String) -> String? {
+    package static func boundary(ofContentType contentType: String) -> String? {
         guard let header = try? HeaderValue(contentType), header.value == "multipart/form-data",
               let boundary = header.parameters["boundary"], !boundary.isEmpty else { return nil }
         return boundary
     }
 
-    struct FormError: Error, CustomStringConvertible {
-        var description: String
+    package struct FormError: Error, CustomStringConvertible {
+        package var description: String
     }
 
     /// Splits `body` at `boundary`. Throws a ``FormError`` saying what is malformed.
-    init(_ body: Data, boundary: String) throws {
+    package init(_ body: Data, boundary: String) throws {
         let delimiter = Data("--\(boundary)".utf8)
         let separator = Data("\r\n\r\n".utf8)
         guard var cursor = body.range(of: delimiter)?.upperBound else {
