@@ -1,8 +1,6 @@
 /// The chunks one embedding call of an ingestion embeds, kept by the file's step when it
 /// cuts the text (under the call's task id), so that no call cuts the whole text again.
 struct IngestionGroup: Codable, Sendable {
-    /// How many chunks the whole file has.
-    var total: Int
     var chunks: [Chunk]
 
     struct Chunk: Codable, Sendable {

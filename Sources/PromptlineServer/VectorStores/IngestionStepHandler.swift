@@ -60,7 +60,7 @@ struct IngestionStepHandler: TaskStepHandler {
         for (group, start) in stride(from: 0, to: chunks.count, by: stores.embeddingBatch).enumerated() {
             let callID = IngestionTaskID.call(below: task.id, group: group)
             let part = chunks[start..<min(start + stores.embeddingBatch, chunks.count)]
-            try await keep(IngestionGroup(total: chunks.count, chunks: part.map { .init(index: $0.index, text: $0.text) }), for: callID)
+            try await keep(IngestionGroup(chunks: part.map { .init(index: $0.index, text: $0.text) }), for: callID)
             calls.append(stores.step(callID, of: record))
         }
         _ = try await stores.store.addChildren(task.lease, children: calls, maxParallel: nil)
